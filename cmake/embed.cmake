@@ -1,0 +1,20 @@
+# Embed files into a C source as byte arrays (run with cmake -P).
+# Inputs: OUT (the .c file), BASE (source dir), FILES (;-separated paths
+# relative to BASE). Why not xxd: it is not on a fresh machine.
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "#include <stddef.h>\n#include \"embedded.h\"\n\n")
+set(table "const struct embedded_file embedded_files[] = {\n")
+set(i 0)
+foreach(rel IN LISTS FILES)
+  file(READ "${BASE}/${rel}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" bytes "${bytes}")
+  string(APPEND body "static const unsigned char file_${i}[] = {\n${bytes}0x00};\n")
+  string(APPEND table "\t{\"${rel}\", file_${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "\t{NULL, NULL, 0},\n};\n")
+file(WRITE "${OUT}.tmp" "${body}\n${table}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

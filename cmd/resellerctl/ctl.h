@@ -1,0 +1,18 @@
+#pragma once
+/* Shared state of one resellerctl run. */
+#include <stdbool.h>
+
+#include "config.h"
+#include "store.h"
+
+struct ctl {
+	struct config cfg;
+	bool json;          /* --json: machine-readable output */
+	struct store *store; /* opened on first use */
+};
+
+/* The pool (one connection), opened on first use; owned by ctl. */
+struct store *ctl_store(struct ctl *ctl);
+void ctl_release(struct ctl *ctl);
+/* Print a command's usage to stderr; returns 2. */
+int ctl_usage(struct ctl *ctl, const char *name);

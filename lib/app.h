@@ -1,0 +1,38 @@
+#pragma once
+/*
+ * app: the wiring of one running service, shared by the handlers. Built by
+ * cmd/resellerd/main.c (and by tests), torn down in reverse order.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "router.h"
+#include "store.h"
+
+struct auth;
+struct dcache;
+struct sync;
+
+struct app {
+	struct config cfg;
+	struct store *store;
+	struct metrics *metrics;
+	struct http_server *http;
+	struct auth *auth;
+	struct dcache *dcache;
+	struct sync *sync;
+	atomic_bool draining; /* SIGTERM seen: /readyz answers 503 */
+	double start_time;
+};
+
+/* The route table and its size (handlers.c). */
+const struct route *app_routes(size_t *n);
+
+/* http_options.dispatch: route, authorize, run the handler. */
+void app_dispatch(void *cls, struct http_request *req, struct http_response *res);
+/* http_options.complete: one access log line and the request metrics. */
+void app_complete(void *cls, const struct http_request *req,
+		  const struct http_response *res, double seconds);

@@ -1,0 +1,193 @@
+/*
+ * The route table, the dispatcher (route -> auth -> handler) and the
+ * operational endpoints: /livez, /readyz, /healthz, /metrics, /v1/status.
+ */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "embedded.h"
+#include "log.h"
+#include "util.h"
+
+/* The one route table (STYLE.md 15). name is the metrics label. */
+static const struct route routes[] = {
+	{"GET", "/livez", h_livez, SCOPE_NONE, "/livez"},
+	{"GET", "/readyz", h_readyz, SCOPE_NONE, "/readyz"},
+	{"GET", "/healthz", h_readyz, SCOPE_NONE, "/healthz"},
+	{"GET", "/metrics", h_metrics, SCOPE_NONE, "/metrics"},
+	{"GET", "/openapi.yaml", h_openapi, SCOPE_NONE, "/openapi.yaml"},
+	{"GET", "/v1/status", h_status, SCOPE_READ, "/v1/status"},
+};
+
+const struct route *app_routes(size_t *n)
+{
+	*n = ARRAY_SIZE(routes);
+	return routes;
+}
+
+void app_dispatch(void *cls, struct http_request *req, struct http_response *res)
+{
+	struct app *app = cls;
+	struct route_match m;
+	enum router_result rr;
+	enum scope have = SCOPE_NONE;
+	static _Thread_local char token_name[AUTH_NAME_MAX];
+	enum err e;
+
+	res->route_index = ARRAY_SIZE(routes);
+	if (req->uri_too_long) {
+		respond_problem(res, req, ERR_URI_TOO_LONG, "the request target is longer than 4096 bytes");
+		return;
+	}
+	if (req->body_too_large) {
+		respond_problem(res, req, ERR_TOO_LARGE, "the request body is larger than the limit");
+		return;
+	}
+	rr = router_match(routes, ARRAY_SIZE(routes), req->method, req->path, &m);
+	if (rr == ROUTE_NOT_FOUND) {
+		respond_problem(res, req, ERR_NOT_FOUND, "no such resource");
+		return;
+	}
+	if (rr == ROUTE_BAD_METHOD) {
+		respond_problem(res, req, ERR_METHOD, "this resource does not accept that method");
+		http_set_header(res, "Allow", m.allow);
+		return;
+	}
+	res->route_index = m.index;
+	res->route_name = m.route->name;
+	if (m.route->scope != SCOPE_NONE) {
+		e = auth_check(app->auth, http_header(req, "Authorization"), &have, token_name);
+		if (e) {
+			if (e == ERR_UNAUTHORIZED)
+				metrics_inc(app->metrics, MC_AUTH_FAILURES, 1);
+			respond_problem(res, req, e, e == ERR_UNAUTHORIZED
+				? "a valid bearer token is required in the Authorization header"
+				: "cannot check the token now");
+			return;
+		}
+		res->token_name = token_name;
+		if (!scope_allows(have, m.route->scope)) {
+			respond_problem(res, req, ERR_FORBIDDEN, "this token lacks the scope this resource needs");
+			return;
+		}
+	}
+	m.route->fn(app, req, &m, res);
+}
+
+void app_complete(void *cls, const struct http_request *req,
+		  const struct http_response *res, double seconds)
+{
+	struct app *app = cls;
+	char status[8], ms[32];
+	const char *fields[] = {"http.request.method", req->method,
+				"http.route", res->route_name ? res->route_name : "unmatched",
+				"#http.response.status_code", status,
+				"#duration_ms", ms,
+				"client.address", req->client_ip,
+				"token_name", res->token_name ? res->token_name : "",
+				NULL, NULL};
+
+	metrics_observe_request(app->metrics, res->route_index, res->status, seconds);
+	if (!log_enabled(LOG_INFO))
+		return;
+	snprintf(status, sizeof(status), "%u", res->status);
+	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
+	if (!res->token_name)
+		fields[10] = NULL;
+	log_fields(LOG_INFO, fields, "request");
+}
+
+HANDLER(h_livez)
+{
+	(void)app;
+	(void)m;
+	respond_json(res, 200, json_pack("{s:s}", "status", "ok"));
+	(void)req;
+}
+
+HANDLER(h_readyz)
+{
+	char why[256];
+	enum err e;
+	bool verbose = http_query(req, "verbose") != NULL;
+
+	(void)m;
+	if (atomic_load(&app->draining)) {
+		e = ERR_UNAVAILABLE;
+		snprintf(why, sizeof(why), "shutting down");
+	} else {
+		e = store_ready(app->store, why, sizeof(why));
+		if (e == ERR_CONFLICT)
+			e = ERR_UNAVAILABLE;
+	}
+	if (verbose) {
+		char text[400];
+		int n = snprintf(text, sizeof(text), "[%c]database: %s\nreadyz check %s\n",
+				 e ? '-' : '+', why, e ? "failed" : "passed");
+
+		respond_text(res, e ? 503 : 200, CT_TEXT, text, (size_t)n);
+		if (e)
+			http_set_header(res, "Retry-After", "1");
+		return;
+	}
+	if (e) {
+		respond_problem(res, req, e, why);
+		return;
+	}
+	respond_json(res, 200, json_pack("{s:s, s:s}", "status", "ready", "detail", why));
+}
+
+HANDLER(h_metrics)
+{
+	struct metrics_gauges g;
+	struct store_stats st;
+	struct buf out;
+	char *body;
+	size_t len;
+
+	(void)req;
+	(void)m;
+	memset(&g, 0, sizeof(g));
+	store_get_stats(app->store, &st);
+	g.pool_size = st.size;
+	g.pool_in_use = st.in_use;
+	g.pool_waiting = st.waiting;
+	g.pool_checkout_timeouts = st.checkout_timeouts;
+	g.pool_reconnects = st.reconnects;
+	g.http_inflight = app->http ? http_inflight(app->http) : 0;
+	g.start_time = app->start_time;
+	g.sync_lag_seconds[0] = g.sync_lag_seconds[1] = -1;
+	g.version = RESELLERD_VERSION;
+	g.revision = RESELLERD_GIT_REV;
+	buf_init(&out, 4 << 20);
+	metrics_render(app->metrics, &g, &out);
+	body = buf_detach(&out, &len);
+	http_set_body(res, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
+}
+
+HANDLER(h_status)
+{
+	(void)req;
+	(void)m;
+	respond_json(res, 200, json_pack("{s:s, s:s, s:f, s:i}", "version", RESELLERD_VERSION,
+					 "revision", RESELLERD_GIT_REV, "uptime_seconds",
+					 now_unix() - app->start_time, "schema_version",
+					 migrations_latest()));
+}
+
+HANDLER(h_openapi)
+{
+	const struct embedded_file *f = embedded_find("api/openapi.yaml");
+
+	(void)app;
+	(void)m;
+	if (!f) {
+		respond_problem(res, req, ERR_NOT_FOUND, "this build has no OpenAPI spec");
+		return;
+	}
+	respond_text(res, 200, "application/yaml", (const char *)f->data, f->len);
+}

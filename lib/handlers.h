@@ -1,0 +1,18 @@
+#pragma once
+/*
+ * handlers: one function per route, each parse -> validate -> call ->
+ * render. Declared here so the route table (handlers.c) can name them.
+ */
+#include "app.h"
+#include "respond.h"
+
+#define HANDLER(name) \
+	void name(struct app *app, const struct http_request *req, \
+		  const struct route_match *m, struct http_response *res)
+
+/* handlers.c: health, metrics, status, spec */
+HANDLER(h_livez);
+HANDLER(h_readyz);
+HANDLER(h_metrics);
+HANDLER(h_status);
+HANDLER(h_openapi);

@@ -1,0 +1,363 @@
+/*
+ * The libmicrohttpd adapter.
+ *
+ * Threading (written down per STYLE.md 14): the default is one thread per
+ * connection under a hard connection cap, because a request that misses
+ * the decision cache blocks on libpq, and in MHD's epoll pool one blocked
+ * worker stalls every connection it owns. RESELLERD_HTTP_THREADS=N
+ * switches to an epoll pool of N threads with MHD_USE_TURBO for
+ * deployments whose traffic is answered from the cache; PERF.md measured
+ * 98k req/s for that mode against 72k for thread per connection on the
+ * fixed body, and tests/bench measures both for resellerd itself.
+ *
+ * MHD calls the access handler several times per request: the first call
+ * only allocates our state, later calls deliver body chunks into a capped
+ * buffer, and the last call (no data) dispatches and queues the response.
+ * Queueing on the first call would make MHD close every connection.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+/* Longest request target we route; longer gets 414 (MHD itself answers
+ * 414/431 for lines that do not fit the connection memory pool). */
+#define HTTP_MAX_URI 4096
+#define HTTP_CONNECTION_MEMORY (32 * 1024)
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_options o;
+	atomic_uint inflight;
+	unsigned port;
+};
+
+struct conn_ctx {
+	struct http_request req;
+	struct buf body;
+};
+
+const char *http_header(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct query_find {
+	const char *name;
+	const char *value;
+	bool found;
+};
+
+static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct query_find *q = cls;
+
+	(void)kind;
+	if (strcmp(key, q->name) != 0)
+		return MHD_YES;
+	q->value = value ? value : "";
+	q->found = true;
+	return MHD_NO;
+}
+
+const char *http_query(const struct http_request *r, const char *name)
+{
+	struct query_find q = {name, NULL, false};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_arg, &q);
+	return q.found ? q.value : NULL;
+}
+
+struct query_each {
+	bool (*fn)(void *cls, const char *key, const char *value);
+	void *cls;
+};
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct query_each *q = cls;
+
+	(void)kind;
+	return q->fn(q->cls, key, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void http_query_each(const struct http_request *r,
+		     bool (*fn)(void *cls, const char *key, const char *value),
+		     void *cls)
+{
+	struct query_each q = {fn, cls};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &q);
+}
+
+void http_set_header(struct http_response *res, const char *name, const char *value)
+{
+	if (res->n_headers == HTTP_MAX_HEADERS) {
+		log_warn("response header %s dropped: too many headers", name);
+		return;
+	}
+	res->headers[res->n_headers].name = name;
+	res->headers[res->n_headers].value = xstrdup(value);
+	res->n_headers++;
+}
+
+void http_set_body(struct http_response *res, unsigned status,
+		   const char *content_type, char *body, size_t len)
+{
+	free(res->body);
+	res->status = status;
+	res->content_type = content_type;
+	res->body = body;
+	res->body_len = len;
+}
+
+void http_response_release(struct http_response *res)
+{
+	size_t i;
+
+	free(res->body);
+	res->body = NULL;
+	for (i = 0; i < res->n_headers; i++)
+		free(res->headers[i].value);
+	res->n_headers = 0;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	strlcpy_(out, "unknown", n);
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)n);
+}
+
+static bool has_header(const struct http_response *res, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_headers; i++)
+		if (strcasecmp(res->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn,
+				     struct http_request *req,
+				     struct http_response *res)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t i;
+
+	if (res->body && res->body_len) {
+		r = MHD_create_response_from_buffer_with_free_callback(
+			res->body_len, res->body, free);
+		res->body = NULL; /* MHD owns it now, even on failure below */
+	} else {
+		r = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+						    MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		return MHD_NO;
+	if (res->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (!has_header(res, "Content-Security-Policy"))
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; frame-ancestors 'none'");
+	for (i = 0; i < res->n_headers; i++)
+		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+	ret = MHD_queue_response(conn, res->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *s = cls;
+	struct conn_ctx *ctx = *req_cls;
+	struct http_response res;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!ctx) {
+		ctx = xcalloc(1, sizeof(*ctx));
+		ctx->req.start_ns = now_ns();
+		ctx->req.method = method;
+		ctx->req.path = url;
+		ctx->req.conn = conn;
+		ctx->req.uri_too_long = strlen(url) > HTTP_MAX_URI;
+		reqid_choose(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"),
+			     ctx->req.request_id, sizeof(ctx->req.request_id));
+		client_ip(conn, ctx->req.client_ip, sizeof(ctx->req.client_ip));
+		buf_init(&ctx->body, s->o.max_body);
+		atomic_fetch_add(&s->inflight, 1);
+		*req_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!ctx->req.body_too_large &&
+		    !buf_append(&ctx->body, upload_data, *upload_data_size)) {
+			ctx->req.body_too_large = true;
+			buf_release(&ctx->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	ctx->req.body = ctx->body.ptr;
+	ctx->req.body_len = ctx->body.len;
+	memset(&res, 0, sizeof(res));
+	log_set_request_id(ctx->req.request_id);
+	s->o.dispatch(s->o.cls, &ctx->req, &res);
+	ret = send_response(conn, &ctx->req, &res);
+	if (s->o.complete)
+		s->o.complete(s->o.cls, &ctx->req, &res,
+			      (double)(now_ns() - ctx->req.start_ns) / 1e9);
+	log_set_request_id(NULL);
+	http_response_release(&res);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct conn_ctx *ctx = *req_cls;
+
+	(void)conn;
+	(void)toe;
+	if (!ctx)
+		return;
+	buf_release(&ctx->body);
+	free(ctx);
+	*req_cls = NULL; /* idempotent: MHD may not call us twice, but be safe */
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("libmicrohttpd: %s", msg);
+}
+
+static bool resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
+		    char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char portstr[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	rc = getaddrinfo(*host ? host : NULL, portstr, &hints, &ai);
+	if (rc != 0 || !ai) {
+		snprintf(err, errlen, "cannot resolve listen address %s: %s", host,
+			 gai_strerror(rc));
+		return false;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return true;
+}
+
+struct http_server *http_start(const struct http_options *o, char *err, size_t errlen)
+{
+	struct http_server *s;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+			     MHD_USE_ERROR_LOG;
+
+	if (!resolve(o->host, o->port, &ss, err, errlen))
+		return NULL;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (o->threads == 0)
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	else
+		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
+
+	s = xcalloc(1, sizeof(*s));
+	s->o = *o;
+	atomic_init(&s->inflight, 0);
+	s->d = MHD_start_daemon(
+		flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		o->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		(unsigned int)o->threads, MHD_OPTION_END);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not allowed)",
+			 o->host, o->port);
+		free(s);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : o->port;
+	return s;
+}
+
+unsigned http_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+unsigned http_inflight(const struct http_server *s)
+{
+	return atomic_load(&((struct http_server *)(uintptr_t)s)->inflight);
+}
+
+void http_quiesce(struct http_server *s)
+{
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}

@@ -1,0 +1,127 @@
+#include "service.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "auth.h"
+#include "log.h"
+#include "util.h"
+
+int service_init(struct app *app, char *err, size_t errlen)
+{
+	const struct route *routes;
+	const char *names[METRICS_MAX_ROUTES];
+	struct store_options so;
+	size_t n, i;
+
+	memset(app, 0, sizeof(*app));
+	atomic_init(&app->draining, false);
+	app->start_time = now_unix();
+	if (!config_load(&app->cfg, NULL, err, errlen))
+		return -1;
+	log_set_level((enum log_level)log_level_parse(app->cfg.log_level));
+
+	memset(&so, 0, sizeof(so));
+	so.url = app->cfg.database_url;
+	so.pool_size = (unsigned)app->cfg.db_pool_size;
+	so.checkout_timeout_ms = (unsigned)app->cfg.db_checkout_timeout_ms;
+	so.statement_timeout_ms = (unsigned)app->cfg.db_statement_timeout_ms;
+	so.connect_timeout_s = (unsigned)app->cfg.db_connect_timeout_s;
+	so.application_name = "resellerd";
+	app->store = store_open(&so);
+
+	routes = app_routes(&n);
+	for (i = 0; i < n && i < METRICS_MAX_ROUTES; i++)
+		names[i] = routes[i].name;
+	/* route names are static strings in the table; copy the pointer
+	 * array so metrics can keep it. */
+	{
+		const char **keep = xcalloc(n, sizeof(*keep));
+
+		memcpy(keep, names, (n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES) * sizeof(*keep));
+		app->metrics = metrics_new(keep, n);
+	}
+	app->auth = auth_new(app->store, app->metrics, (unsigned)app->cfg.token_cache_ttl_s);
+	return 0;
+}
+
+int service_start(struct app *app, char *err, size_t errlen)
+{
+	struct http_options ho;
+	char why[256];
+	enum err e;
+
+	config_log(&app->cfg);
+	e = store_ready(app->store, why, sizeof(why));
+	if (e == ERR_CONFLICT) {
+		snprintf(err, errlen, "refusing to start: %s", why);
+		return -1;
+	}
+	if (e)
+		log_warn("starting while the database is unavailable (%s); /readyz says 503 until it is back",
+			 why);
+
+	memset(&ho, 0, sizeof(ho));
+	ho.host = app->cfg.listen_host;
+	ho.port = (unsigned)app->cfg.listen_port;
+	ho.threads = (unsigned)app->cfg.http_threads;
+	ho.max_connections = (unsigned)app->cfg.http_max_connections;
+	ho.per_ip_connections = (unsigned)app->cfg.http_per_ip_connections;
+	ho.timeout_s = (unsigned)app->cfg.http_connection_timeout_s;
+	ho.max_body = (size_t)app->cfg.http_max_body;
+	ho.dispatch = app_dispatch;
+	ho.complete = app_complete;
+	ho.cls = app;
+	app->http = http_start(&ho, err, errlen);
+	if (!app->http)
+		return -1;
+	{
+		char port[8];
+		const char *fields[] = {"server.address", app->cfg.listen_host,
+					"#server.port", port, NULL, NULL};
+
+		snprintf(port, sizeof(port), "%u", http_port(app->http));
+		log_fields(LOG_INFO, fields, "listening on %s:%u", app->cfg.listen_host,
+			   http_port(app->http));
+	}
+	return 0;
+}
+
+void service_stop(struct app *app)
+{
+	uint64_t deadline = now_ns() + (uint64_t)app->cfg.shutdown_timeout_s * 1000000000u;
+	struct timespec tick = {0, 10 * 1000 * 1000};
+
+	atomic_store(&app->draining, true);
+	if (!app->http)
+		return;
+	http_quiesce(app->http);
+	while (http_inflight(app->http) > 0 && now_ns() < deadline)
+		nanosleep(&tick, NULL);
+	if (http_inflight(app->http) > 0)
+		log_warn("shutdown timeout: closing %u requests still in flight",
+			 http_inflight(app->http));
+	http_stop(app->http);
+	app->http = NULL;
+}
+
+void service_release(struct app *app)
+{
+	if (app->http)
+		http_stop(app->http);
+	app->http = NULL;
+	auth_free(app->auth);
+	app->auth = NULL;
+	if (app->metrics) {
+		/* metrics_new borrowed the copied name array: free it here */
+		free((void *)(uintptr_t)metrics_route_names(app->metrics));
+		metrics_free(app->metrics);
+	}
+	app->metrics = NULL;
+	store_close(app->store);
+	app->store = NULL;
+	config_release(&app->cfg);
+}

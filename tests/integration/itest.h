@@ -1,0 +1,78 @@
+#pragma once
+/*
+ * itest: helpers for integration tests that talk to real things: a fresh
+ * PostgreSQL database per test (in the cluster scripts/check started), the
+ * real resellerd binary over real HTTP, resellerctl, the simulator.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+struct itest_db {
+	char name[64];
+	char url[512];
+};
+
+/* Create a fresh database and migrate it with resellerctl. Fails the
+ * test when the cluster is missing (run through scripts/check). */
+void itest_db_create(struct itest_db *db);
+void itest_db_drop(struct itest_db *db);
+/* Run SQL on db (several statements allowed); fails the test on error. */
+void itest_sql(const struct itest_db *db, const char *sql);
+/* The first column of the first row as a malloc'd string (NULL if none). */
+char *itest_sql_value(const struct itest_db *db, const char *sql);
+
+struct itest_server {
+	pid_t pid;
+	unsigned port;
+	char base[64];    /* http://127.0.0.1:PORT */
+	char log[256];    /* its stdout+stderr */
+};
+
+/* Start build/resellerd on an ephemeral port against db_url, with extra
+ * "NAME=value" environment entries (NULL-terminated, may be NULL). Waits
+ * for its "listening" log line. Returns 0, or -1 if it exited. */
+int itest_server_start(struct itest_server *s, const char *db_url,
+		       const char *const *env);
+/* Send sig (SIGTERM) and wait up to timeout_s; returns the exit status
+ * (or -1 if it had to be killed). */
+int itest_server_stop(struct itest_server *s, int sig, int timeout_s);
+/* Does the server's log contain needle? */
+bool itest_log_contains(const struct itest_server *s, const char *needle);
+
+struct itest_resp {
+	long status;
+	char *body;
+	size_t len;
+	char *headers; /* raw header block */
+	double seconds;
+};
+
+/* One HTTP request with libcurl. headers: NULL-terminated "Name: value"
+ * list or NULL. Returns 0 or -1 on a transport error (r->status 0). */
+int itest_http(const char *method, const char *url, const char *const *headers,
+	       const char *body, struct itest_resp *r);
+void itest_resp_free(struct itest_resp *r);
+/* A response header's value (malloc'd) or NULL. */
+char *itest_header(const struct itest_resp *r, const char *name);
+/* Parse the body as JSON (fails the test if it is not). */
+json_t *itest_json(const struct itest_resp *r);
+
+/* Run a command with extra env, capture stdout (malloc'd) and exit code. */
+int itest_run(const char *const *argv, const char *const *env, char **out);
+/* Create a token with resellerctl for db; returns malloc'd token. */
+char *itest_token(const struct itest_db *db, const char *name, const char *scope);
+
+/* The PostgreSQL test cluster directory (RESELLERD_TEST_PGDIR). */
+const char *itest_pgdir(void);
+/* scripts/pg start|stop|kill on the test cluster. */
+void itest_pg(const char *what);
+/* Sleep for ms milliseconds. */
+void itest_sleep_ms(unsigned ms);
+double itest_now(void);
