@@ -1,0 +1,477 @@
+/*
+ * sim_util: allocation, buffers, timestamps, random ids, a hash map.
+ */
+#include "sim.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+atomic_bool sim_stopping;
+
+/* ===== allocation ===== */
+
+static void oom(void)
+{
+	fputs("upstream-sim: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* ===== buffers ===== */
+
+void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		buf_add(b, small, (size_t)n);
+		return;
+	}
+	char *big = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p = b->p ? b->p : xstrdup("");
+	if (len)
+		*len = b->len;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void buf_release(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ===== timestamps ===== */
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int k = 0; k < n; k++) {
+		if (!isdigit((unsigned char)s[k]))
+			return false;
+		v = v * 10 + (s[k] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool parse_offset(const char *p, int64_t *off_ms)
+{
+	int hh, mm;
+	int sign = 1;
+
+	if (*p == 'Z' || *p == 'z')
+		return p[1] == '\0' && ((*off_ms = 0), true);
+	if (*p != '+' && *p != '-')
+		return false;
+	if (*p == '-')
+		sign = -1;
+	p++;
+	if (!digits(p, 2, &hh))
+		return false;
+	p += 2;
+	if (*p == ':')
+		p++;
+	if (!digits(p, 2, &mm) || p[2] != '\0' || hh > 23 || mm > 59)
+		return false;
+	*off_ms = sign * ((int64_t)hh * 3600 + mm * 60) * 1000;
+	return true;
+}
+
+bool ts_parse(const char *s, int64_t *ms)
+{
+	int y, mo, d, h = 0, mi = 0, se = 0, frac = 0;
+	int64_t off = 0;
+	const char *p = s;
+
+	if (!s || !digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) ||
+	    p[7] != '-' || !digits(p + 8, 2, &d))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+		return false;
+	p += 10;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		if (!digits(p + 1, 2, &h) || p[3] != ':' ||
+		    !digits(p + 4, 2, &mi) || p[6] != ':' ||
+		    !digits(p + 7, 2, &se))
+			return false;
+		if (h > 23 || mi > 59 || se > 60)
+			return false;
+		p += 9;
+		if (*p == '.') {
+			int n = 0;
+			p++;
+			while (isdigit((unsigned char)*p)) {
+				if (n < 3)
+					frac = frac * 10 + (*p - '0');
+				n++;
+				p++;
+			}
+			if (n == 0)
+				return false;
+			for (; n < 3; n++)
+				frac *= 10;
+		}
+		if (*p && !parse_offset(p, &off))
+			return false;
+	} else if (*p != '\0') {
+		return false;
+	}
+	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) *
+	       1000) + frac - off;
+	return true;
+}
+
+static void ts_split(int64_t ms, struct tm *tm, int *millis)
+{
+	int64_t secs = ms / 1000;
+	int64_t rem = ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		secs--;
+	}
+	time_t t = (time_t)secs;
+	gmtime_r(&t, tm);
+	*millis = (int)rem;
+}
+
+void ts_format_zuora(int64_t ms, char out[40])
+{
+	struct tm tm;
+	int millis;
+	ts_split(ms, &tm, &millis);
+	strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void ts_format_sf(int64_t ms, char out[40])
+{
+	struct tm tm;
+	int millis;
+	char base[24];
+	ts_split(ms, &tm, &millis);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%03d+0000", base, millis);
+}
+
+void ts_format_date(int64_t ms, char out[16])
+{
+	struct tm tm;
+	int millis;
+	ts_split(ms, &tm, &millis);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ===== random and ids ===== */
+
+void rand_hex(char *out, size_t nhex)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[64];
+	size_t nbytes = (nhex + 1) / 2;
+
+	if (nbytes > sizeof(raw))
+		nbytes = sizeof(raw);
+	if (getrandom(raw, nbytes, 0) != (ssize_t)nbytes) {
+		/* Never expected; fall back to a time-seeded mix. */
+		uint64_t x = (uint64_t)now_ms();
+		for (size_t k = 0; k < nbytes; k++) {
+			x = mix64(x + k);
+			raw[k] = (unsigned char)x;
+		}
+	}
+	for (size_t k = 0; k < nhex && k / 2 < nbytes; k++)
+		out[k] = hex[(k % 2 ? raw[k / 2] : raw[k / 2] >> 4) & 15];
+	out[nhex] = '\0';
+}
+
+uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static const char b62[] =
+	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void enc62(uint64_t v, char out[13])
+{
+	for (int k = 11; k >= 0; k--) {
+		out[k] = b62[v % 62];
+		v /= 62;
+	}
+	out[12] = '\0';
+}
+
+bool dec62(const char *s, uint64_t *v)
+{
+	uint64_t acc = 0;
+	for (int k = 0; k < 12; k++) {
+		const char *p = s[k] ? strchr(b62, s[k]) : NULL;
+		if (!p)
+			return false;
+		uint64_t digit = (uint64_t)(p - b62);
+		if (acc > (UINT64_MAX - digit) / 62)
+			return false;
+		acc = acc * 62 + digit;
+	}
+	if (s[12] != '\0')
+		return false;
+	*v = acc;
+	return true;
+}
+
+bool sleep_ms_interruptible(int64_t ms)
+{
+	while (ms > 0) {
+		if (atomic_load(&sim_stopping))
+			return false;
+		int64_t step = ms < 100 ? ms : 100;
+		struct timespec ts = {0, (long)step * 1000000L};
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return !atomic_load(&sim_stopping);
+}
+
+/* ===== forms and files ===== */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *url_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (s[k] == '+') {
+			out[o++] = ' ';
+		} else if (s[k] == '%' && k + 2 < n && hexval(s[k + 1]) >= 0 &&
+			   hexval(s[k + 2]) >= 0) {
+			out[o++] = (char)(hexval(s[k + 1]) * 16 +
+					  hexval(s[k + 2]));
+			k += 2;
+		} else {
+			out[o++] = s[k];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *form_get(const char *body, size_t len, const char *key)
+{
+	size_t k = 0;
+
+	while (body && k < len) {
+		size_t end = k;
+		while (end < len && body[end] != '&')
+			end++;
+		const char *eq = memchr(body + k, '=', end - k);
+		if (eq) {
+			size_t nlen = (size_t)(eq - (body + k));
+			char *name = url_decode(body + k, nlen);
+			bool hit = strcmp(name, key) == 0;
+			free(name);
+			if (hit)
+				return url_decode(eq + 1,
+						  end - (size_t)(eq + 1 - body));
+		}
+		k = end + 1;
+	}
+	return NULL;
+}
+
+char *read_file_all(const char *path, size_t cap, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	if (!fp)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (b.len + n > cap) {
+			buf_release(&b);
+			fclose(fp);
+			errno = EFBIG;
+			return NULL;
+		}
+		buf_add(&b, chunk, n);
+	}
+	fclose(fp);
+	return buf_detach(&b, len);
+}
+
+/* ===== jmap: open addressing, linear probing ===== */
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct jmap_ent *jmap_slot(const struct jmap *m, const char *key)
+{
+	size_t mask = m->cap - 1;
+	size_t k = (size_t)str_hash(key) & mask;
+	while (m->e[k].key && strcmp(m->e[k].key, key) != 0)
+		k = (k + 1) & mask;
+	return &m->e[k];
+}
+
+json_t *jmap_get(const struct jmap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	return jmap_slot(m, key)->val;
+}
+
+static void jmap_grow(struct jmap *m)
+{
+	struct jmap old = *m;
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->e = xcalloc(m->cap, sizeof(*m->e));
+	m->len = 0;
+	for (size_t k = 0; k < old.cap; k++) {
+		if (!old.e[k].key)
+			continue;
+		*jmap_slot(m, old.e[k].key) = old.e[k];
+		m->len++;
+	}
+	free(old.e);
+}
+
+void jmap_put(struct jmap *m, const char *key, json_t *val)
+{
+	if ((m->len + 1) * 2 > m->cap)
+		jmap_grow(m);
+	struct jmap_ent *e = jmap_slot(m, key);
+	if (e->key) {
+		json_decref(e->val);
+		e->val = val;
+		return;
+	}
+	e->key = xstrdup(key);
+	e->val = val;
+	m->len++;
+}
+
+void jmap_clear(struct jmap *m)
+{
+	for (size_t k = 0; k < m->cap; k++) {
+		free(m->e[k].key);
+		json_decref(m->e[k].val);
+	}
+	free(m->e);
+	m->e = NULL;
+	m->cap = m->len = 0;
+}
