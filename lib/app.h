@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct auth;
+struct catalog;
 struct dcache;
 struct sync;
 
@@ -22,6 +23,7 @@ struct app {
 	struct metrics *metrics;
 	struct http_server *http;
 	struct auth *auth;
+	struct catalog *catalog;
 	struct dcache *dcache;
 	struct sync *sync;
 	atomic_bool draining; /* SIGTERM seen: /readyz answers 503 */

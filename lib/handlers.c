@@ -21,6 +21,13 @@ static const struct route routes[] = {
 	{"GET", "/metrics", h_metrics, SCOPE_NONE, "/metrics"},
 	{"GET", "/openapi.yaml", h_openapi, SCOPE_NONE, "/openapi.yaml"},
 	{"GET", "/v1/status", h_status, SCOPE_READ, "/v1/status"},
+	{"GET", "/v1/subscriptions/{key}/channel", h_channel, SCOPE_READ, "/v1/subscriptions/{key}/channel"},
+	{"POST", "/v1/channel/batch", h_batch, SCOPE_READ, "/v1/channel/batch"},
+	{"POST", "/v1/requests/evaluate", h_evaluate, SCOPE_READ, "/v1/requests/evaluate"},
+	{"GET", "/v1/customers/search", h_search, SCOPE_READ, "/v1/customers/search"},
+	{"GET", "/v1/partners", h_partners, SCOPE_READ, "/v1/partners"},
+	{"GET", "/v1/workflows", h_workflows, SCOPE_READ, "/v1/workflows"},
+	{"GET", "/v1/workflows/{id}", h_workflow, SCOPE_READ, "/v1/workflows/{id}"},
 };
 
 const struct route *app_routes(size_t *n)

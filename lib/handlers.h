@@ -16,3 +16,12 @@ HANDLER(h_readyz);
 HANDLER(h_metrics);
 HANDLER(h_status);
 HANDLER(h_openapi);
+
+/* handlers_v1.c: the /v1 API */
+HANDLER(h_channel);
+HANDLER(h_batch);
+HANDLER(h_evaluate);
+HANDLER(h_search);
+HANDLER(h_partners);
+HANDLER(h_workflows);
+HANDLER(h_workflow);

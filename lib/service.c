@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "catalog.h"
 #include "log.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ int service_init(struct app *app, char *err, size_t errlen)
 		app->metrics = metrics_new(keep, n);
 	}
 	app->auth = auth_new(app->store, app->metrics, (unsigned)app->cfg.token_cache_ttl_s);
+	app->catalog = catalog_new(app->store, 5);
 	return 0;
 }
 
@@ -113,6 +115,8 @@ void service_release(struct app *app)
 	if (app->http)
 		http_stop(app->http);
 	app->http = NULL;
+	catalog_free(app->catalog);
+	app->catalog = NULL;
 	auth_free(app->auth);
 	app->auth = NULL;
 	if (app->metrics) {

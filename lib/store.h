@@ -76,3 +76,81 @@ enum err store_token_create(struct store *s, const char *name, const char *hash_
 			    const char *scope);
 /* ERR_NOT_FOUND when no active token has this name. */
 enum err store_token_revoke(struct store *s, const char *name);
+
+/* ---- decisions, catalog, registry, search (store_decision.c) ---- */
+#include "classify.h"
+
+/* Where the data behind a decision came from, and when. */
+struct decision_meta {
+	const char *subscriber_account_id;
+	const char *invoice_owner_account_id;
+	const char *origin;            /* "sync", "live" or "webhook" */
+	const char *zuora_synced_at;   /* RFC 3339 UTC */
+	const char *zuora_updated_at;  /* the record's UpdatedDate */
+	const char *quote_synced_at;   /* NULL: no quote */
+	const char *salesforce_last_sync; /* NULL: never synced */
+	const char *owner_partner_track;
+};
+
+/* One subscription's cached data; strings live as long as the record. */
+struct decision_record {
+	struct channel_input in;
+	struct decision_meta meta;
+	void *priv; /* the query result */
+};
+
+/*
+ * Everything a decision needs for key (a subscription number or the id of
+ * any version), in one round trip. ERR_NOT_FOUND when not cached. in's
+ * configuration fields are left NULL for the caller. Free with
+ * store_decision_free.
+ */
+enum err store_decision_get(struct store *s, const char *key,
+			    struct decision_record **out);
+void store_decision_free(struct decision_record *r);
+
+struct workflow_row {
+	char *id, *title, *handbook_path, *applies_when;
+	char *steps_json, *warnings_json, *proof_json; /* JSON arrays */
+	int version;
+};
+
+/* Policy and workflow catalog, owned strings; free with store_catalog_release. */
+struct store_catalog {
+	char *portal_access;          /* "none" | "read_only" */
+	char *cloud_licensing_cutoff; /* YYYY-MM-DD */
+	long audit_retention_days;
+	struct workflow_row *workflows;
+	size_t n_workflows;
+};
+
+enum err store_catalog_load(struct store *s, struct store_catalog *out);
+void store_catalog_release(struct store_catalog *c);
+
+/*
+ * Rows as JSON text, for the list endpoints: each callback gets one row's
+ * columns (borrowed for the call). Return ERR_* from the query.
+ */
+typedef void (*store_row_fn)(void *cls, const char *const *cols, int ncols);
+enum err store_partners_each(struct store *s, store_row_fn fn, void *cls);
+enum err store_search_each(struct store *s, const char *by, const char *value,
+			   store_row_fn fn, void *cls);
+
+/* One registry row to import. */
+struct partner_row {
+	const char *name;
+	const char *type;
+	const char *track; /* NULL or "" for none */
+	const char *const *accounts;
+	size_t n_accounts;
+	const char *const *domains;
+	size_t n_domains;
+};
+
+/* Replace the whole registry in one transaction (all or nothing). */
+enum err store_partners_replace(struct store *s, const struct partner_row *rows, size_t n,
+				char *why, size_t whylen);
+
+/* Record who looked at what (best effort: failures are logged only). */
+void store_audit(struct store *s, const char *token_name, const char *action,
+		 const char *subject, const char *request_id);

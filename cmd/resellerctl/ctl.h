@@ -16,3 +16,7 @@ struct store *ctl_store(struct ctl *ctl);
 void ctl_release(struct ctl *ctl);
 /* Print a command's usage to stderr; returns 2. */
 int ctl_usage(struct ctl *ctl, const char *name);
+
+/* ctl_data.c */
+int ctl_cmd_partners(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_lookup(struct ctl *ctl, int argc, char **argv);

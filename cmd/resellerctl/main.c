@@ -30,6 +30,10 @@ static const struct command commands[] = {
 	 "Apply pending database migrations (safe to run concurrently)."},
 	{"token", cmd_token, "token create --name N --scope read|admin | token revoke N",
 	 "Create an API token (printed once) or revoke one by name."},
+	{"partners", ctl_cmd_partners, "partners import FILE",
+	 "Replace the partner registry with a CSV file (all or nothing)."},
+	{"lookup", ctl_cmd_lookup, "lookup SUBSCRIPTION",
+	 "Print the channel decision JSON for a subscription number or id."},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,33 @@
+#pragma once
+/*
+ * codec: the JSON shapes of the API (api/openapi.yaml), built from the
+ * plain domain structs. Every function returns a new jansson reference the
+ * caller owns (json_decref), and never fails (jansson aborts on OOM via
+ * our allocator policy).
+ */
+#include <jansson.h>
+
+#include "catalog.h"
+#include "evaluate.h"
+#include "store.h"
+
+/* The channel decision for one subscription. */
+json_t *codec_decision(const struct decision_record *rec, const struct channel_decision *d,
+		       const struct catalog_snap *cat, const char *handbook_base);
+
+/* One workflow of the catalog (full, with steps, warnings and proof). */
+json_t *codec_workflow(const struct workflow_row *w, const char *handbook_base);
+
+/* The evaluation of a request. */
+json_t *codec_evaluation(const struct decision_record *rec, const struct channel_decision *d,
+			 const struct evaluation *ev, const struct catalog_snap *cat,
+			 const char *handbook_base);
+
+/* The policy that follows from a decision (portal access, changes, license). */
+json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap *cat);
+
+/* handbook_base + path, as a new string (free it). */
+char *codec_handbook_url(const char *base, const char *path);
+
+/* The portal policy setting as the evaluator's enum. */
+enum portal_policy codec_portal_policy(const struct catalog_snap *cat);

@@ -1,0 +1,515 @@
+/*
+ * The /v1 API: channel decisions, batch, request evaluation, customer
+ * search, partners and workflows. Each handler: parse -> validate -> call
+ * -> render; errors are problem+json from one place (respond_problem).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "codec.h"
+#include "decide.h"
+#include "evaluate.h"
+#include "handlers.h"
+#include "log.h"
+#include "note.h"
+#include "util.h"
+
+#define BATCH_MAX 100
+
+/* ===== Request helpers ===== */
+
+/* application/json, with any parameters (charset=utf-8), any case. */
+static bool is_json_media_type(const char *ct)
+{
+	size_t n;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, "; \t");
+	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+/* Parse the request body as a JSON object; on failure a problem is sent. */
+static json_t *json_body(const struct http_request *req, struct http_response *res)
+{
+	json_error_t je;
+	json_t *v;
+	char detail[320];
+
+	if (!is_json_media_type(http_header(req, "Content-Type"))) {
+		respond_problem(res, req, ERR_MEDIA_TYPE, "send the body as application/json");
+		return NULL;
+	}
+	if (!req->body || !req->body_len) {
+		respond_problem(res, req, ERR_INVALID, "the request body is empty; send a JSON object");
+		return NULL;
+	}
+	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!v) {
+		snprintf(detail, sizeof(detail), "invalid JSON at line %d, column %d: %s", je.line,
+			 je.column, je.text);
+		respond_problem(res, req, ERR_INVALID, detail);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		respond_problem(res, req, ERR_INVALID, "the request body must be a JSON object");
+		return NULL;
+	}
+	return v;
+}
+
+/* The first key of obj not in allowed (NULL-terminated), or NULL. */
+static const char *unknown_key(json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		const char *const *a;
+		bool ok = false;
+
+		(void)v;
+		for (a = allowed; *a && !ok; a++)
+			ok = strcmp(*a, key) == 0;
+		if (!ok)
+			return key;
+	}
+	return NULL;
+}
+
+static void problem_bad_key(struct http_response *res, const struct http_request *req,
+			    const char *key)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail),
+		 "invalid subscription key '%.60s': expected a subscription number such as "
+		 "A-S00012345 or a 32-character Zuora subscription id", key);
+	respond_problem(res, req, ERR_INVALID, detail);
+}
+
+static void problem_decide(struct http_response *res, const struct http_request *req,
+			   enum err e, const char *key)
+{
+	char detail[200];
+
+	if (e == ERR_NOT_FOUND)
+		snprintf(detail, sizeof(detail), "subscription %s is not known to resellerd", key);
+	else
+		snprintf(detail, sizeof(detail), "cannot read subscription %s now; retry later", key);
+	respond_problem(res, req, e, detail);
+}
+
+/* Does an If-None-Match header list this ETag (or "*")? */
+static bool etag_matches(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p;
+
+	if (!inm)
+		return false;
+	for (p = inm; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/* Does the client prefer text/markdown over JSON? */
+static bool wants_markdown(const struct http_request *req)
+{
+	const char *a = http_header(req, "Accept");
+
+	return a && strstr(a, "text/markdown") &&
+	       (!strstr(a, "application/json") || strstr(a, "text/markdown") < strstr(a, "application/json"));
+}
+
+/* ===== GET /v1/subscriptions/{key}/channel ===== */
+
+HANDLER(h_channel)
+{
+	char key[SUBSCRIPTION_KEY_MAX], etag[40];
+	struct decided x;
+	char *body;
+	size_t len;
+	enum err e;
+
+	if (!subscription_key_parse(m->param[0], m->param_len[0], key, sizeof(key))) {
+		char raw[64];
+
+		snprintf(raw, sizeof(raw), "%.*s", (int)(m->param_len[0] < 60 ? m->param_len[0] : 60),
+			 m->param[0]);
+		problem_bad_key(res, req, raw);
+		return;
+	}
+	e = decide(app, key, &x);
+	if (e) {
+		problem_decide(res, req, e, key);
+		decided_release(app, &x);
+		return;
+	}
+	if (wants_markdown(req)) {
+		body = note_decision(app, &x, &len);
+		http_set_body(res, 200, "text/markdown; charset=utf-8", body, len);
+		http_set_header(res, "Cache-Control", "private, no-cache");
+		http_set_header(res, "Vary", "Accept");
+		decided_release(app, &x);
+		return;
+	}
+	body = decided_render(app, &x, &len, etag);
+	decided_release(app, &x);
+	http_set_header(res, "ETag", etag);
+	http_set_header(res, "Cache-Control", "private, no-cache");
+	http_set_header(res, "Vary", "Accept");
+	if (etag_matches(http_header(req, "If-None-Match"), etag)) {
+		free(body);
+		res->status = 304;
+		return;
+	}
+	http_set_body(res, 200, CT_JSON, body, len);
+}
+
+/* ===== POST /v1/channel/batch ===== */
+
+static json_t *batch_one(struct app *app, const struct http_request *req, json_t *item)
+{
+	char key[SUBSCRIPTION_KEY_MAX];
+	const char *raw = json_string_value(item);
+	struct decided x;
+	json_t *out;
+	enum err e;
+
+	if (!raw || !subscription_key_parse(raw, strlen(raw), key, sizeof(key))) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "invalid subscription key: expected a subscription "
+			 "number such as A-S00012345 or a 32-character Zuora subscription id");
+		return json_pack("{s:o, s:i, s:o}", "subscription", raw ? json_string(raw) : json_null(),
+				 "status", 400, "problem", problem_object(req, ERR_INVALID, detail));
+	}
+	e = decide(app, key, &x);
+	if (e) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), e == ERR_NOT_FOUND
+			 ? "subscription %s is not known to resellerd"
+			 : "cannot read subscription %s now; retry later", key);
+		out = json_pack("{s:s, s:i, s:o}", "subscription", raw, "status",
+				(int)err_http_status(e), "problem", problem_object(req, e, detail));
+	} else {
+		out = json_pack("{s:s, s:i, s:o}", "subscription", raw, "status", 200, "decision",
+				codec_decision(x.rec, &x.d, x.cat, app->cfg.handbook_base_url));
+	}
+	decided_release(app, &x);
+	return out;
+}
+
+HANDLER(h_batch)
+{
+	static const char *const allowed[] = {"subscriptions", NULL};
+	json_t *body = json_body(req, res), *list, *results, *item;
+	const char *bad;
+	char detail[160];
+	size_t i;
+
+	(void)m;
+	if (!body)
+		return;
+	bad = unknown_key(body, allowed);
+	list = json_object_get(body, "subscriptions");
+	if (bad) {
+		snprintf(detail, sizeof(detail), "unknown field '%.60s': the body has only 'subscriptions'", bad);
+		respond_problem(res, req, ERR_INVALID, detail);
+	} else if (!json_is_array(list) || json_array_size(list) == 0 ||
+		   json_array_size(list) > BATCH_MAX) {
+		snprintf(detail, sizeof(detail), "'subscriptions' must be an array of 1 to %d keys", BATCH_MAX);
+		respond_problem(res, req, ERR_INVALID, detail);
+	} else {
+		results = json_array();
+		json_array_foreach(list, i, item)
+			json_array_append_new(results, batch_one(app, req, item));
+		respond_json(res, 200, json_pack("{s:o}", "results", results));
+	}
+	json_decref(body);
+}
+
+/* ===== POST /v1/requests/evaluate ===== */
+
+static const char *const fact_bools[] = {
+	"requester_is_staff", "requester_is_sold_to", "license_activated", "invoice_attached",
+	"reseller_vouches", "partner_good_standing", "always_web_direct", NULL};
+static const char *const fact_strings[] = {"requester_email", "purchase_date", "partner_track", NULL};
+
+static bool valid_date(const char *s)
+{
+	int y, mo, d;
+	char tail;
+
+	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3 &&
+	       s[4] == '-' && s[7] == '-' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
+}
+
+/* Read facts from obj (the body or its "facts" object). false + detail
+ * on a wrong type or an unknown field. Strings borrow from obj. */
+static bool read_facts(json_t *obj, bool top, struct request_facts *f, char *detail, size_t n)
+{
+	enum tristate *bools[] = {&f->requester_is_staff, &f->requester_is_sold_to,
+				  &f->license_activated, &f->invoice_attached, &f->reseller_vouches,
+				  &f->partner_good_standing, &f->always_web_direct};
+	const char **strs[] = {&f->requester_email, &f->purchase_date, &f->partner_track};
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, key, v) {
+		bool known = false;
+
+		if (top && (!strcmp(key, "subscription") || !strcmp(key, "type") || !strcmp(key, "facts")))
+			continue;
+		for (i = 0; fact_bools[i]; i++) {
+			if (strcmp(key, fact_bools[i]) != 0)
+				continue;
+			known = true;
+			if (!json_is_boolean(v) && !json_is_null(v)) {
+				snprintf(detail, n, "'%s' must be true, false or null", key);
+				return false;
+			}
+			*bools[i] = json_is_null(v) ? TRI_UNKNOWN : json_is_true(v) ? TRI_TRUE : TRI_FALSE;
+		}
+		for (i = 0; fact_strings[i]; i++) {
+			if (strcmp(key, fact_strings[i]) != 0)
+				continue;
+			known = true;
+			if (!json_is_string(v) && !json_is_null(v)) {
+				snprintf(detail, n, "'%s' must be a string", key);
+				return false;
+			}
+			*strs[i] = json_string_value(v);
+		}
+		if (!known) {
+			snprintf(detail, n, "unknown field '%.60s'", key);
+			return false;
+		}
+	}
+	if (f->purchase_date && !valid_date(f->purchase_date)) {
+		snprintf(detail, n, "'purchase_date' must be a date as YYYY-MM-DD");
+		return false;
+	}
+	if (f->requester_email && (strlen(f->requester_email) > 254 || !strchr(f->requester_email, '@'))) {
+		snprintf(detail, n, "'requester_email' must be an email address");
+		return false;
+	}
+	return true;
+}
+
+HANDLER(h_evaluate)
+{
+	json_t *body = json_body(req, res), *facts;
+	const char *sub, *type;
+	char key[SUBSCRIPTION_KEY_MAX], detail[320];
+	struct request_facts f;
+	struct evaluation ev;
+	struct policy pol;
+	struct decided x;
+	int t;
+	enum err e;
+
+	(void)m;
+	if (!body)
+		return;
+	memset(&f, 0, sizeof(f));
+	sub = json_string_value(json_object_get(body, "subscription"));
+	type = json_string_value(json_object_get(body, "type"));
+	facts = json_object_get(body, "facts");
+	t = type ? request_type_parse(type) : -1;
+	if (!sub || !type) {
+		respond_problem(res, req, ERR_INVALID, "'subscription' and 'type' are required strings");
+	} else if (t < 0) {
+		snprintf(detail, sizeof(detail), "unknown request type '%.40s': one of identify, "
+			 "contact_update, ownership_change, direct_renewal, new_purchase_other_account, "
+			 "legacy_license, subscription_change, portal_access, nfr_license, question", type);
+		respond_problem(res, req, ERR_INVALID, detail);
+	} else if (!subscription_key_parse(sub, strlen(sub), key, sizeof(key))) {
+		problem_bad_key(res, req, sub);
+	} else if (facts && !json_is_object(facts)) {
+		respond_problem(res, req, ERR_INVALID, "'facts' must be an object");
+	} else if (!read_facts(body, true, &f, detail, sizeof(detail)) ||
+		   (facts && !read_facts(facts, false, &f, detail, sizeof(detail)))) {
+		respond_problem(res, req, ERR_INVALID, detail);
+	} else {
+		e = decide(app, key, &x);
+		if (e) {
+			problem_decide(res, req, e, key);
+		} else {
+			json_t *out;
+			char *note;
+
+			pol.portal = codec_portal_policy(x.cat);
+			pol.cloud_licensing_cutoff = x.cat->c.cloud_licensing_cutoff;
+			evaluate((enum request_type)t, &x.rec->in, &x.d, &f, &pol, &ev);
+			out = codec_evaluation(x.rec, &x.d, &ev, x.cat, app->cfg.handbook_base_url);
+			note = note_evaluation(app, &x, &ev, (enum request_type)t);
+			json_object_set_new(out, "note_markdown", json_string(note));
+			free(note);
+			respond_json(res, 200, out);
+		}
+		decided_release(app, &x);
+	}
+	json_decref(body);
+}
+
+/* ===== GET /v1/customers/search ===== */
+
+static void search_row(void *cls, const char *const *c, int n)
+{
+	json_t *arr = cls;
+	json_t *subs;
+
+	if (n < 8)
+		return;
+	subs = json_loads(c[7] ? c[7] : "[]", 0, NULL);
+	json_array_append_new(arr, json_pack(
+		"{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:o}", "id", c[0], "number", c[1], "name",
+		c[2], "partner_account", c[3] ? json_boolean(c[3][0] == 't') : json_null(),
+		"ssp_channel", c[4] ? json_string(c[4]) : json_null(), "sold_to", "email",
+		c[5] ? json_string(c[5]) : json_null(), "name", c[6] ? json_string(c[6]) : json_null(),
+		"subscriptions", subs ? subs : json_array()));
+}
+
+struct search_args {
+	const char *by, *value;
+	int count;
+	const char *unknown;
+};
+
+static bool search_arg(void *cls, const char *key, const char *value)
+{
+	struct search_args *a = cls;
+
+	if (strcmp(key, "email") && strcmp(key, "account") && strcmp(key, "name")) {
+		a->unknown = key;
+		return false;
+	}
+	a->by = key;
+	a->value = value;
+	a->count++;
+	return true;
+}
+
+HANDLER(h_search)
+{
+	struct search_args a = {NULL, NULL, 0, NULL};
+	json_t *arr;
+	enum err e;
+
+	(void)m;
+	http_query_each(req, search_arg, &a);
+	if (a.unknown || a.count != 1 || !a.value[0] || strlen(a.value) > 200) {
+		respond_problem(res, req, ERR_INVALID,
+				"give exactly one of the query parameters email, account or name "
+				"(1 to 200 characters)");
+		return;
+	}
+	arr = json_array();
+	e = store_search_each(app->store, a.by, a.value, search_row, arr);
+	if (e) {
+		json_decref(arr);
+		respond_problem(res, req, e, "cannot search now; retry later");
+		return;
+	}
+	respond_json(res, 200, json_pack("{s:s, s:s, s:o}", "by", a.by, "query", a.value,
+					 "accounts", arr));
+}
+
+/* ===== GET /v1/partners ===== */
+
+static void partner_row_json(void *cls, const char *const *c, int n)
+{
+	json_t *domains, *accounts;
+
+	if (n < 5)
+		return;
+	domains = json_loads(c[3] ? c[3] : "[]", 0, NULL);
+	accounts = json_loads(c[4] ? c[4] : "[]", 0, NULL);
+	json_array_append_new(cls, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", c[0], "type",
+					     c[1], "track", c[2] ? json_string(c[2]) : json_null(),
+					     "zuora_accounts", accounts ? accounts : json_array(),
+					     "email_domains", domains ? domains : json_array()));
+}
+
+HANDLER(h_partners)
+{
+	json_t *arr = json_array();
+	enum err e;
+
+	(void)m;
+	e = store_partners_each(app->store, partner_row_json, arr);
+	if (e) {
+		json_decref(arr);
+		respond_problem(res, req, e, "cannot read the partner registry now; retry later");
+		return;
+	}
+	respond_json(res, 200, json_pack("{s:o}", "partners", arr));
+}
+
+/* ===== GET /v1/workflows, /v1/workflows/{id} ===== */
+
+HANDLER(h_workflows)
+{
+	struct catalog_snap *cat;
+	json_t *arr;
+	size_t i;
+	enum err e;
+
+	(void)m;
+	e = catalog_get(app->catalog, &cat);
+	if (e) {
+		respond_problem(res, req, e, "cannot read the workflow catalog now; retry later");
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < cat->c.n_workflows; i++)
+		json_array_append_new(arr, codec_workflow(&cat->c.workflows[i], app->cfg.handbook_base_url));
+	respond_json(res, 200, json_pack("{s:o, s:{s:s, s:s}}", "workflows", arr, "policy",
+					 "portal_access", cat->c.portal_access,
+					 "cloud_licensing_cutoff", cat->c.cloud_licensing_cutoff));
+	catalog_put(app->catalog, cat);
+}
+
+HANDLER(h_workflow)
+{
+	struct catalog_snap *cat;
+	const struct workflow_row *w;
+	char id[80];
+	enum err e;
+
+	if (m->param_len[0] >= sizeof(id)) {
+		respond_problem(res, req, ERR_NOT_FOUND, "no workflow has that id");
+		return;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)m->param_len[0], m->param[0]);
+	e = catalog_get(app->catalog, &cat);
+	if (e) {
+		respond_problem(res, req, e, "cannot read the workflow catalog now; retry later");
+		return;
+	}
+	w = catalog_workflow(cat, id);
+	if (w)
+		respond_json(res, 200, codec_workflow(w, app->cfg.handbook_base_url));
+	else
+		respond_problem(res, req, ERR_NOT_FOUND, "no workflow has that id; GET /v1/workflows lists them");
+	catalog_put(app->catalog, cat);
+}

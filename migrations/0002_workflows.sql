@@ -1,0 +1,117 @@
+-- The workflow catalog and the audit log. Workflows are data: edit a row
+-- (and bump its version) to change what support sees, without a rebuild.
+-- Ids are stable: the evaluator names them (lib/evaluate.c).
+
+CREATE TABLE workflows (
+    id            text PRIMARY KEY,
+    version       integer NOT NULL DEFAULT 1,
+    title         text NOT NULL,
+    handbook_path text NOT NULL,
+    applies_when  text NOT NULL,
+    steps         jsonb NOT NULL DEFAULT '[]',
+    warnings      jsonb NOT NULL DEFAULT '[]',
+    proof         jsonb NOT NULL DEFAULT '[]',
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (jsonb_typeof(steps) = 'array' AND jsonb_typeof(warnings) = 'array'
+           AND jsonb_typeof(proof) = 'array')
+);
+
+ALTER TABLE policy_settings ADD CONSTRAINT policy_settings_value_check CHECK (
+    (key <> 'portal_access' OR value IN ('none', 'read_only')) AND
+    (key <> 'cloud_licensing_cutoff' OR value ~ '^\d{4}-\d{2}-\d{2}$'));
+
+INSERT INTO workflows (id, title, handbook_path, applies_when, steps, warnings, proof) VALUES
+('working_with_reseller_related_requests',
+ 'Identify whether a customer purchased through a reseller',
+ '/handbook/support/license-and-renewals/workflows/working_with_reseller_related_requests',
+ 'Any request about a subscription that may have been bought through a reseller.',
+ '["Open the subscription in Zuora (the single source of truth).",
+   "Compare the Invoice Owner with the subscriber account: a different invoice owner is the partner that pays.",
+   "Check the SSPChannel field: Reseller means a reseller purchase.",
+   "Corroborate in Salesforce: a quote Sent to Z-Billing names the Resale Partner (also in the Required Approvals From VP of Channel notes).",
+   "Check the partner directory: Alliance partners (AWS, Google Cloud marketplaces) are not resellers."]',
+ '["Customers who bought through a reseller have no Customers Portal access of their own: the account is held in the reseller''s name.",
+   "Additions and changes go through the reseller unless the reseller explicitly allows otherwise."]',
+ '[]'),
+('associating_purchases',
+ 'End-user contact update or ownership change for a reseller purchase',
+ '/handbook/support/license-and-renewals/workflows/customersdot/associating_purchases#ownership-verification',
+ 'A reseller or its customer asks to change the end-user (Sold-To) contact or the owner.',
+ '["Confirm the reseller purchase in Zuora.",
+   "Require exactly one valid proof (below) before changing the contact.",
+   "Option A: the current Sold-To contact files the request (add subscription management contact workflow).",
+   "Option B: the reseller attaches a copy of the subscription invoice.",
+   "Option C (license not yet activated): the reseller vouches and the requester''s email domain matches the Sold-To contact of the Invoice Owner account; in a chain only the Invoice Owner counts.",
+   "Two-tier deals: only the distributor holding the invoice (with the invoice attached) or the quote''s Sold-To contact may change the end-user contact."]',
+ '["Never send a license file to the reseller.",
+   "Never CC the existing Sold-To contact on the ticket.",
+   "A vouch from GitLab staff (account owners included) is not proof.",
+   "The GitLab invoice from the last 12 months option does not apply: reseller customers have no GitLab invoice."]',
+ '["The current Sold-To contact files the request",
+   "A copy of the subscription invoice attached by the reseller",
+   "License not activated: the reseller vouches and the requester''s email domain matches the Invoice Owner''s Sold-To contact"]'),
+('working_with_sales',
+ 'Pass to Sales: direct renewal of a reseller purchase',
+ '/handbook/support/license-and-renewals/workflows/working_with_sales',
+ 'A customer who bought through a reseller wants to renew directly with GitLab.',
+ '["Follow the working with sales workflow.",
+   "Mention that the customer first bought through a reseller, and name the reseller."]',
+ '[]', '[]'),
+('troubleshoot_license_upload_issues',
+ 'New purchase on a different account',
+ '/handbook/support/license-and-renewals/workflows/self-managed/troubleshoot_license_upload_issues',
+ 'A reseller customer buys again on a different account.',
+ '["Treat it as a new purchase, not a renewal.",
+   "Follow the troubleshooting license upload errors workflow to move the ticket forward."]',
+ '["The new license will not include the previous subscription''s counts (users, previous users, true-up)."]',
+ '[]'),
+('cloud_licensing',
+ 'Legacy license or cloud licensing exemption',
+ '/handbook/support/license-and-renewals/workflows/self-managed/cloud-licensing',
+ 'A customer asks for a legacy license file instead of an activation code.',
+ '["Since 2022-07-07 new and renewing customers get activation codes, not license files.",
+   "Bought or renewed before 2022-07-07: a legacy license is allowed.",
+   "Always web direct: a legacy license is allowed.",
+   "Otherwise (sales-assisted; reseller purchases count as sales-assisted): pass to Sales for a VP-approved exemption."]',
+ '["Never hand out a legacy license file on request alone."]',
+ '[]'),
+('reseller_change_or_question',
+ 'Pass to Sales: a reseller or reseller customer wants a change or asks a question',
+ '/handbook/support/license-and-renewals/workflows/working_with_sales#a-reseller-or-reseller-customer-wants-to-change-their-subscription-or-ask-a-question',
+ 'A reseller or its customer asks for a change to the subscription or has a question about it.',
+ '["Identify the end user and the reseller from Zuora.",
+   "Message the account owner with both parties'' details.",
+   "Answer the requester with the pass-to-Sales reply.",
+   "Sales answers within 24 business hours; follow up after 2 business days, then escalate."]',
+ '["Never ask a reseller customer to buy again before Sales is involved.",
+   "Changes go through the reseller unless the reseller explicitly allows otherwise."]',
+ '[]'),
+('portal_access',
+ 'Customers Portal access for a reseller customer',
+ '/handbook/support/license-and-renewals/workflows/working_with_reseller_related_requests',
+ 'A reseller (or marketplace) customer asks for Customers Portal access.',
+ '["Answer per the portal policy: the seed gives no access (the account is held in the reseller''s name); from 2023-06-28 the handbook gives read-only access (view subscription, link a group, download the license, manage contacts).",
+   "Changes, seats and invoices still go through the reseller."]',
+ '["Resellers get no Customers Portal account of their own."]',
+ '[]'),
+('nfr_program',
+ 'Not-for-Resale (NFR) licenses for partners',
+ '/handbook/resellers/channel-working-with-gitlab/#not-for-resale-nfr-program-and-policy',
+ 'A partner asks for a Not-for-Resale license.',
+ '["Free Ultimate licenses for 12 months for partners in good standing: Select partners 25 users, Open and Technology partners 10.",
+   "Partners request them through the partner portal; support generates them on an internal request from the channel team."]',
+ '["NFR licenses are for demos, training and integration tests only, never in customer environments.",
+   "NFR software issued to alliance partners gets no support."]',
+ '[]');
+
+-- Who looked up which subscription (OWASP API1): kept 90 days by default.
+CREATE TABLE audit_log (
+    id           bigserial PRIMARY KEY,
+    at           timestamptz NOT NULL DEFAULT now(),
+    token_name   text NOT NULL,
+    action       text NOT NULL,
+    subject      text NOT NULL,
+    request_id   text
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+INSERT INTO policy_settings (key, value) VALUES ('audit_retention_days', '90');

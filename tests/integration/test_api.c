@@ -1,0 +1,445 @@
+/*
+ * The /v1 API end to end: real resellerd, real PostgreSQL loaded from
+ * tests/fixtures (one subscription per channel), real HTTP.
+ */
+#include "itest.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct itest_db db;
+static struct itest_server srv;
+static char auth_read[128], auth_admin[128];
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	char *sql = slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
+	char *tok;
+	char env0[600];
+	const char *env[] = {env0, NULL};
+	const char *argv[] = {RESELLERCTL_BIN, "partners", "import",
+			      SOURCE_DIR "/tests/fixtures/partners.csv", NULL};
+
+	(void)state;
+	itest_db_create(&db);
+	itest_sql(&db, sql);
+	free(sql);
+	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
+	assert_int_equal(itest_run(argv, env, NULL), 0);
+	tok = itest_token(&db, "api-reader", "read");
+	snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", tok);
+	free(tok);
+	tok = itest_token(&db, "api-admin", "admin");
+	snprintf(auth_admin, sizeof(auth_admin), "Authorization: Bearer %s", tok);
+	free(tok);
+	assert_int_equal(itest_server_start(&srv, db.url, NULL), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(itest_server_stop(&srv, SIGTERM, 10), 0);
+	itest_db_drop(&db);
+	return 0;
+}
+
+static json_t *call(const char *method, const char *path, const char *body, long want,
+		    const char *extra_header)
+{
+	const char *hdrs[] = {auth_read, "Content-Type: application/json", extra_header, NULL};
+	struct itest_resp r;
+	char url[512];
+	json_t *j = NULL;
+
+	snprintf(url, sizeof(url), "%s%s", srv.base, path);
+	assert_int_equal(itest_http(method, url, hdrs, body, &r), 0);
+	if (r.status != want)
+		fprintf(stderr, "%s %s: want %ld, got %ld: %s\n", method, path, want, r.status, r.body);
+	assert_int_equal(r.status, want);
+	if (r.len)
+		j = itest_json(&r);
+	if (want >= 400) {
+		char *ct = itest_header(&r, "Content-Type");
+
+		assert_string_equal(ct, "application/problem+json");
+		free(ct);
+		assert_int_equal(json_integer_value(json_object_get(j, "status")), want);
+		assert_non_null(json_string_value(json_object_get(j, "request_id")));
+	}
+	itest_resp_free(&r);
+	return j;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void test_every_channel(void **state)
+{
+	static const struct {
+		const char *sub, *channel, *resale, *distributor;
+		bool is_reseller;
+	} cases[] = {
+		{"A-S00000001", "web_direct", NULL, NULL, false},
+		{"A-S00000002", "sales_assisted", NULL, NULL, false},
+		{"A-S00000003", "reseller", "Example Reseller GmbH", NULL, true},
+		{"A-S00000004", "two_tier", "Example Reseller GmbH", "Example Distribution Inc.", true},
+		{"A-S00000005", "msp", "Managed Services BV", NULL, true},
+		{"A-S00000006", "marketplace", NULL, NULL, false},
+		{"A-S00000007", "undetermined", NULL, NULL, false},
+		{"A-S00000008", "web_direct", NULL, NULL, false},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[128];
+		json_t *d;
+
+		snprintf(path, sizeof(path), "/v1/subscriptions/%s/channel", cases[i].sub);
+		d = call("GET", path, NULL, 200, NULL);
+		assert_string_equal(jstr(d, "subscription"), cases[i].sub);
+		assert_string_equal(jstr(d, "channel"), cases[i].channel);
+		assert_int_equal(json_is_true(json_object_get(d, "is_reseller")), cases[i].is_reseller);
+		if (cases[i].resale)
+			assert_string_equal(jstr(d, "resale_partner"), cases[i].resale);
+		else
+			assert_true(json_is_null(json_object_get(d, "resale_partner")));
+		if (cases[i].distributor)
+			assert_string_equal(jstr(d, "distributor"), cases[i].distributor);
+		assert_true(json_array_size(json_object_get(d, "evidence")) > 0);
+		assert_true(json_is_array(json_object_get(d, "conflicts")));
+		assert_true(json_is_object(json_object_get(d, "policy")));
+		assert_true(json_array_size(json_object_get(d, "workflows")) > 0);
+		assert_true(json_is_object(json_object_get(d, "freshness")));
+		assert_true(json_is_object(json_object_get(d, "subscriber")));
+		assert_true(json_is_object(json_object_get(d, "invoice_owner")));
+		json_decref(d);
+	}
+}
+
+static void test_conflict_and_policy(void **state)
+{
+	json_t *d;
+
+	(void)state;
+	/* direct, but SSPChannel says Reseller: Zuora's invoice owner wins */
+	d = call("GET", "/v1/subscriptions/A-S00000008/channel", NULL, 200, NULL);
+	assert_string_equal(jstr(d, "confidence"), "low");
+	assert_string_equal(jstr(json_array_get(json_object_get(d, "conflicts"), 0), "code"),
+			    "ssp_channel_reseller_but_direct");
+	json_decref(d);
+	/* reseller: no portal access (the seed), changes through the reseller */
+	d = call("GET", "/v1/subscriptions/A-S00000003/channel", NULL, 200, NULL);
+	assert_string_equal(jstr(json_object_get(d, "policy"), "portal_access"), "none");
+	assert_true(json_is_true(json_object_get(json_object_get(d, "policy"), "changes_through_reseller")));
+	assert_string_equal(jstr(d, "confidence"), "high");
+	json_decref(d);
+	/* the policy is data: switching it changes answers within seconds */
+	itest_sql(&db, "UPDATE policy_settings SET value = 'read_only' WHERE key = 'portal_access'");
+	itest_sleep_ms(5500);
+	d = call("GET", "/v1/subscriptions/A-S00000003/channel", NULL, 200, NULL);
+	assert_string_equal(jstr(json_object_get(d, "policy"), "portal_access"), "read_only");
+	json_decref(d);
+	itest_sql(&db, "UPDATE policy_settings SET value = 'none' WHERE key = 'portal_access'");
+	itest_sleep_ms(5500);
+}
+
+static void test_lookup_by_id_and_old_version(void **state)
+{
+	json_t *d;
+
+	(void)state;
+	d = call("GET", "/v1/subscriptions/50000000000000000000000000000003/channel", NULL, 200, NULL);
+	assert_string_equal(jstr(d, "subscription"), "A-S00000003");
+	json_decref(d);
+	d = call("GET", "/v1/subscriptions/4FFFFFFFFFFFFFFFFFFFFFFFFFFFFF03/channel", NULL, 200, NULL);
+	assert_string_equal(jstr(d, "subscription"), "A-S00000003");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "subscription_details"),
+							    "version")), 2);
+	json_decref(d);
+}
+
+static void test_etag_and_markdown(void **state)
+{
+	const char *hdrs[] = {auth_read, NULL, NULL};
+	char url[256], inm[128];
+	struct itest_resp r;
+	char *etag, *cc;
+
+	(void)state;
+	snprintf(url, sizeof(url), "%s/v1/subscriptions/A-S00000003/channel", srv.base);
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	etag = itest_header(&r, "ETag");
+	cc = itest_header(&r, "Cache-Control");
+	assert_non_null(etag);
+	assert_true(etag[0] == '"');
+	assert_non_null(strstr(cc, "private"));
+	free(cc);
+	itest_resp_free(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	hdrs[1] = inm;
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.len, 0);
+	itest_resp_free(&r);
+	hdrs[1] = "If-None-Match: \"other\"";
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+	free(etag);
+
+	hdrs[1] = "Accept: text/markdown";
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Bought through Example Reseller GmbH, a channel partner; Zuora invoice owner A00000010."));
+	assert_non_null(strstr(r.body, "Never send a license file to the reseller"));
+	assert_non_null(strstr(r.body, "Never CC the current Sold-To"));
+	assert_non_null(strstr(r.body, "https://handbook.gitlab.com/handbook/support/"));
+	itest_resp_free(&r);
+}
+
+static void test_batch(void **state)
+{
+	json_t *j, *res;
+
+	(void)state;
+	j = call("POST", "/v1/channel/batch",
+		 "{\"subscriptions\":[\"A-S00000003\",\"A-S99999999\",\"bogus\",\"A-S00000006\"]}", 200, NULL);
+	res = json_object_get(j, "results");
+	assert_int_equal(json_array_size(res), 4);
+	assert_string_equal(jstr(json_array_get(res, 0), "subscription"), "A-S00000003");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "status")), 200);
+	assert_string_equal(jstr(json_object_get(json_array_get(res, 0), "decision"), "channel"), "reseller");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 1), "status")), 404);
+	assert_true(json_is_object(json_object_get(json_array_get(res, 1), "problem")));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 2), "status")), 400);
+	assert_string_equal(jstr(json_object_get(json_array_get(res, 3), "decision"), "channel"), "marketplace");
+	json_decref(j);
+}
+
+static void test_evaluate(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	/* staff vouch is not proof */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"contact_update\",\"requester_email\":\"x@gitlab.com\",\"requester_is_staff\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "request_proof");
+	assert_true(json_array_size(json_object_get(j, "required_proof")) > 0);
+	assert_non_null(jstr(j, "note_markdown"));
+	assert_string_equal(jstr(json_object_get(j, "workflow"), "id"), "associating_purchases");
+	json_decref(j);
+	/* the current Sold-To files it: proceed */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"contact_update\",\"facts\":{\"requester_email\":\"erin@endcustomer.example\"}}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+	/* reseller vouch with the invoice owner's sold-to domain, license not activated */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"contact_update\",\"requester_email\":\"bob@reseller.example\",\"license_activated\":false,\"reseller_vouches\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+	/* legacy license after the cutoff on a reseller purchase: Sales */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"legacy_license\",\"purchase_date\":\"2023-06-01\"}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "pass_to_sales");
+	assert_string_equal(jstr(json_object_get(j, "workflow"), "id"), "cloud_licensing");
+	json_decref(j);
+	/* web direct before the cutoff: proceed */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000001\",\"type\":\"legacy_license\"}", 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+	/* portal access on a reseller purchase: the seed says no */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"portal_access\"}", 200, NULL);
+	assert_string_equal(jstr(j, "action"), "decline");
+	json_decref(j);
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"direct_renewal\"}", 200, NULL);
+	assert_string_equal(jstr(j, "action"), "pass_to_sales");
+	json_decref(j);
+}
+
+static void test_bad_input(void **state)
+{
+	const char *no_ct[] = {auth_read, "Content-Type: text/plain", NULL};
+	const char *charset[] = {auth_read, "Content-Type: Application/JSON; charset=utf-8", NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j;
+
+	(void)state;
+	json_decref(call("GET", "/v1/subscriptions/not-a-key/channel", NULL, 400, NULL));
+	json_decref(call("GET", "/v1/subscriptions/A-S1234;DROP/channel", NULL, 400, NULL));
+	json_decref(call("GET", "/v1/subscriptions/..%2F..%2Fetc/channel", NULL, 404, NULL));
+	json_decref(call("GET", "/v1/subscriptions/A-S99999999/channel", NULL, 404, NULL));
+	json_decref(call("POST", "/v1/channel/batch", "{\"subscriptions\":[]}", 400, NULL));
+	json_decref(call("POST", "/v1/channel/batch", "{\"subscriptions\":[\"A-S1\"],\"x\":1}", 400, NULL));
+	j = call("POST", "/v1/channel/batch", "{\"subscriptions\":[\"A-S1\"", 400, NULL);
+	assert_non_null(strstr(jstr(j, "detail"), "line 1"));
+	json_decref(j);
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"teleport\"}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"mood\":\"happy\"}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"license_activated\":\"yes\"}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"legacy_license\",\"purchase_date\":\"July 2022\"}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "[1,2]", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"requester_email\":\"\\u00ff\\ud800\"}", 400, NULL));
+	{
+		char big[2000];
+		size_t i;
+
+		strcpy(big, "{\"subscriptions\":[");
+		for (i = 0; i < 101; i++)
+			strcat(big, i ? ",\"A-S1\"" : "\"A-S1\"");
+		strcat(big, "]}");
+		json_decref(call("POST", "/v1/channel/batch", big, 400, NULL));
+	}
+	snprintf(url, sizeof(url), "%s/v1/channel/batch", srv.base);
+	assert_int_equal(itest_http("POST", url, no_ct, "{\"subscriptions\":[\"A-S00000001\"]}", &r), 0);
+	assert_int_equal(r.status, 415);
+	itest_resp_free(&r);
+	assert_int_equal(itest_http("POST", url, charset, "{\"subscriptions\":[\"A-S00000001\"]}", &r), 0);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+}
+
+static void test_search_partners_workflows(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = call("GET", "/v1/customers/search?email=ERIN@endcustomer.example", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "accounts")), 1);
+	assert_true(json_array_size(json_object_get(json_array_get(json_object_get(j, "accounts"), 0),
+						    "subscriptions")) >= 4);
+	json_decref(j);
+	j = call("GET", "/v1/customers/search?account=A00000010", NULL, 200, NULL);
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "accounts"), 0), "name"), "Example Reseller GmbH");
+	json_decref(j);
+	j = call("GET", "/v1/customers/search?name=reseller%25", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "accounts")), 0);
+	json_decref(j);
+	j = call("GET", "/v1/customers/search?name=example", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "accounts")), 2);
+	json_decref(j);
+	json_decref(call("GET", "/v1/customers/search", NULL, 400, NULL));
+	json_decref(call("GET", "/v1/customers/search?email=a&name=b", NULL, 400, NULL));
+	j = call("GET", "/v1/partners", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "partners")), 4);
+	json_decref(j);
+	j = call("GET", "/v1/workflows", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "workflows")), 8);
+	json_decref(j);
+	j = call("GET", "/v1/workflows/associating_purchases", NULL, 200, NULL);
+	assert_true(json_array_size(json_object_get(j, "steps")) > 0);
+	assert_non_null(strstr(jstr(j, "handbook_url"), "https://handbook.gitlab.com/handbook/"));
+	json_decref(j);
+	json_decref(call("GET", "/v1/workflows/nope", NULL, 404, NULL));
+}
+
+static void test_tokens(void **state)
+{
+	const char *bad[] = {"Authorization: Bearer rsd_0000000000000000000000000000000000000000000000000000000000000000", NULL};
+	const char *basic[] = {"Authorization: Basic dXNlcjpwYXNz", NULL};
+	char url[256];
+	struct itest_resp r;
+	char *tok, hdr[128], env0[600];
+	const char *hdrs[] = {hdr, NULL};
+	const char *env[] = {env0, NULL};
+	const char *revoke[] = {RESELLERCTL_BIN, "token", "revoke", "short-lived", NULL};
+
+	(void)state;
+	snprintf(url, sizeof(url), "%s/v1/partners", srv.base);
+	assert_int_equal(itest_http("GET", url, bad, NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	itest_resp_free(&r);
+	assert_int_equal(itest_http("GET", url, basic, NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	itest_resp_free(&r);
+	/* revocation takes effect within the token cache TTL (5 s) */
+	tok = itest_token(&db, "short-lived", "read");
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", tok);
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
+	assert_int_equal(itest_run(revoke, env, NULL), 0);
+	itest_sleep_ms(5500);
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	itest_resp_free(&r);
+	assert_false(itest_log_contains(&srv, tok));
+	free(tok);
+}
+
+static void test_partners_import_rejects_bad_file(void **state)
+{
+	const char *path = "/tmp/itest-bad-partners.csv";
+	FILE *f = fopen(path, "w");
+	char env0[600], *out = NULL, *count;
+	const char *env[] = {env0, NULL};
+	const char *argv[] = {RESELLERCTL_BIN, "partners", "import", path, NULL};
+
+	(void)state;
+	fputs("name,type,zuora_account_numbers,email_domains,track\n"
+	      "Good Partner,reseller,A00000099,good.example,Open\n"
+	      "Bad Type,wholesaler,A00000098,bad.example,\n"
+	      "Dup,reseller,A00000099,dup.example,Gold\n", f);
+	fclose(f);
+	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
+	assert_int_equal(itest_run(argv, env, &out), 1);
+	assert_non_null(strstr(out, "line 3"));
+	assert_non_null(strstr(out, "line 4"));
+	free(out);
+	/* nothing changed: the four fixture partners are still there */
+	count = itest_sql_value(&db, "SELECT count(*) FROM partners");
+	assert_string_equal(count, "4");
+	free(count);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_channel),
+		cmocka_unit_test(test_conflict_and_policy),
+		cmocka_unit_test(test_lookup_by_id_and_old_version),
+		cmocka_unit_test(test_etag_and_markdown),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_search_partners_workflows),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_partners_import_rejects_bad_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
