@@ -314,12 +314,12 @@ static void test_bad_input(void **state)
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"requester_email\":\"\\u00ff\\ud800\"}", 400, NULL));
 	{
 		char big[2000];
-		size_t i;
+		size_t i, n;
 
-		strcpy(big, "{\"subscriptions\":[");
+		n = (size_t)snprintf(big, sizeof(big), "{\"subscriptions\":[");
 		for (i = 0; i < 101; i++)
-			strcat(big, i ? ",\"A-S1\"" : "\"A-S1\"");
-		strcat(big, "]}");
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"A-S1\"", i ? "," : "");
+		snprintf(big + n, sizeof(big) - n, "]}");
 		json_decref(call("POST", "/v1/channel/batch", big, 400, NULL));
 	}
 	snprintf(url, sizeof(url), "%s/v1/channel/batch", srv.base);
