@@ -25,6 +25,7 @@ struct app {
 	struct auth *auth;
 	struct catalog *catalog;
 	struct dcache *dcache;
+	struct store_listener *listener;
 	struct sync *sync;
 	atomic_bool draining; /* SIGTERM seen: /readyz answers 503 */
 	double start_time;

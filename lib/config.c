@@ -67,7 +67,7 @@ static const struct cfg_entry table[] = {
 	{"RESELLERD_CONNECTION_TIMEOUT", CFG_INT, "10", 1, 3600, S(http_connection_timeout_s), 0},
 	{"RESELLERD_MAX_BODY", CFG_INT, "65536", 1024, 16777216, S(http_max_body), 0},
 	{"RESELLERD_SHUTDOWN_TIMEOUT", CFG_INT, "10", 0, 300, S(shutdown_timeout_s), 0},
-	{"RESELLERD_DECISION_CACHE_SIZE", CFG_INT, "200000", 0, 100000000, S(decision_cache_size), 0},
+	{"RESELLERD_DECISION_CACHE_MB", CFG_INT, "32", 0, 65536, S(decision_cache_mb), 0},
 	{"RESELLERD_TOKEN_CACHE_TTL", CFG_INT, "5", 0, 3600, S(token_cache_ttl_s), 0},
 	{"RESELLERD_READTHROUGH_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, S(readthrough_timeout_ms), 0},
 	{"RESELLERD_READTHROUGH_CONCURRENCY", CFG_INT, "4", 0, 64, S(readthrough_concurrency), 0},

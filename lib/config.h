@@ -41,7 +41,7 @@ struct config {
 	long http_connection_timeout_s;
 	long http_max_body;
 	long shutdown_timeout_s;
-	long decision_cache_size;  /* entries, 0 = off */
+	long decision_cache_mb;    /* MiB, 0 = off */
 	long token_cache_ttl_s;
 	long readthrough_timeout_ms;
 	long readthrough_concurrency;

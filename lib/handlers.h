@@ -25,3 +25,5 @@ HANDLER(h_search);
 HANDLER(h_partners);
 HANDLER(h_workflows);
 HANDLER(h_workflow);
+
+

@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "codec.h"
+#include "dcache.h"
 #include "decide.h"
 #include "evaluate.h"
 #include "handlers.h"
@@ -139,12 +140,52 @@ static bool wants_markdown(const struct http_request *req)
 
 /* ===== GET /v1/subscriptions/{key}/channel ===== */
 
+/* The ids a decision was built from, as change-feed keys ("kind:id"). */
+static size_t decision_deps(const struct decided *x, char deps[DCACHE_MAX_DEPS][DCACHE_KEY_MAX])
+{
+	const struct channel_input *in = &x->rec->in;
+	const char *ids[DCACHE_MAX_DEPS][2] = {
+		{"s", in->sub.number},
+		{"a", x->rec->meta.subscriber_account_id},
+		{"a", x->rec->meta.invoice_owner_account_id},
+		{"c", in->subscriber.sold_to.id},
+		{"c", in->subscriber.bill_to.id},
+		{"c", in->invoice_owner.sold_to.id},
+		{"c", in->invoice_owner.bill_to.id},
+		{"o", in->quote.opportunity_id},
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < DCACHE_MAX_DEPS; i++)
+		if (!str_empty(ids[i][1]))
+			snprintf(deps[n++], DCACHE_KEY_MAX, "%s:%s", ids[i][0], ids[i][1]);
+	return n;
+}
+
+/* Answer from the body and ETag (304 when If-None-Match matches). */
+static void send_decision(const struct http_request *req, struct http_response *res, char *body,
+			  size_t len, const char *etag)
+{
+	http_set_header(res, "ETag", etag);
+	http_set_header(res, "Cache-Control", "private, no-cache");
+	http_set_header(res, "Vary", "Accept");
+	if (etag_matches(http_header(req, "If-None-Match"), etag)) {
+		free(body);
+		res->status = 304;
+		return;
+	}
+	http_set_body(res, 200, CT_JSON, body, len);
+}
+
 HANDLER(h_channel)
 {
 	char key[SUBSCRIPTION_KEY_MAX], etag[40];
+	char deps[DCACHE_MAX_DEPS][DCACHE_KEY_MAX];
+	const char *dep_ptrs[DCACHE_MAX_DEPS];
 	struct decided x;
+	uint64_t begin;
 	char *body;
-	size_t len;
+	size_t len, n, i;
 	enum err e;
 
 	if (!subscription_key_parse(m->param[0], m->param_len[0], key, sizeof(key))) {
@@ -155,6 +196,11 @@ HANDLER(h_channel)
 		problem_bad_key(res, req, raw);
 		return;
 	}
+	if (!wants_markdown(req) && dcache_get(app->dcache, key, &body, &len, etag)) {
+		send_decision(req, res, body, len, etag);
+		return;
+	}
+	begin = dcache_begin(app->dcache);
 	e = decide(app, key, &x);
 	if (e) {
 		problem_decide(res, req, e, key);
@@ -170,16 +216,12 @@ HANDLER(h_channel)
 		return;
 	}
 	body = decided_render(app, &x, &len, etag);
+	n = decision_deps(&x, deps);
+	for (i = 0; i < n; i++)
+		dep_ptrs[i] = deps[i];
+	dcache_put(app->dcache, key, body, len, etag, dep_ptrs, n, begin);
 	decided_release(app, &x);
-	http_set_header(res, "ETag", etag);
-	http_set_header(res, "Cache-Control", "private, no-cache");
-	http_set_header(res, "Vary", "Accept");
-	if (etag_matches(http_header(req, "If-None-Match"), etag)) {
-		free(body);
-		res->status = 304;
-		return;
-	}
-	http_set_body(res, 200, CT_JSON, body, len);
+	send_decision(req, res, body, len, etag);
 }
 
 /* ===== POST /v1/channel/batch ===== */

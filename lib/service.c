@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "dcache.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,7 +48,39 @@ int service_init(struct app *app, char *err, size_t errlen)
 	}
 	app->auth = auth_new(app->store, app->metrics, (unsigned)app->cfg.token_cache_ttl_s);
 	app->catalog = catalog_new(app->store, 5);
+	app->dcache = dcache_new((size_t)app->cfg.decision_cache_mb << 20, app->metrics);
 	return 0;
+}
+
+/*
+ * The change feed (migration 0003) tells every instance which records
+ * changed; decisions that depend on them become stale in the cache.
+ * Dependency keys are "<kind>:<id>", the same as lib/handlers_v1.c uses.
+ */
+static void on_change(void *cls, const char *payload)
+{
+	struct app *app = cls;
+	char dep[DCACHE_KEY_MAX];
+	const char *p;
+
+	if (payload[0] == '*' || payload[0] == '\0' || payload[1] != ':') {
+		dcache_invalidate_all(app->dcache);
+		catalog_invalidate(app->catalog);
+		return;
+	}
+	for (p = payload + 2; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n + 2 < sizeof(dep)) {
+			snprintf(dep, sizeof(dep), "%c:%.*s", payload[0], (int)n, p);
+			dcache_invalidate(app->dcache, dep);
+		} else {
+			dcache_invalidate_all(app->dcache);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
 }
 
 int service_start(struct app *app, char *err, size_t errlen)
@@ -65,6 +98,10 @@ int service_start(struct app *app, char *err, size_t errlen)
 	if (e)
 		log_warn("starting while the database is unavailable (%s); /readyz says 503 until it is back",
 			 why);
+
+	if (app->cfg.decision_cache_mb > 0)
+		app->listener = store_listen_start(app->cfg.database_url,
+						   (unsigned)app->cfg.db_connect_timeout_s, on_change, app);
 
 	memset(&ho, 0, sizeof(ho));
 	ho.host = app->cfg.listen_host;
@@ -108,6 +145,8 @@ void service_stop(struct app *app)
 			 http_inflight(app->http));
 	http_stop(app->http);
 	app->http = NULL;
+	store_listen_stop(app->listener);
+	app->listener = NULL;
 }
 
 void service_release(struct app *app)
@@ -115,6 +154,10 @@ void service_release(struct app *app)
 	if (app->http)
 		http_stop(app->http);
 	app->http = NULL;
+	store_listen_stop(app->listener);
+	app->listener = NULL;
+	dcache_free(app->dcache);
+	app->dcache = NULL;
 	catalog_free(app->catalog);
 	app->catalog = NULL;
 	auth_free(app->auth);

@@ -154,3 +154,15 @@ enum err store_partners_replace(struct store *s, const struct partner_row *rows,
 /* Record who looked at what (best effort: failures are logged only). */
 void store_audit(struct store *s, const char *token_name, const char *action,
 		 const char *subject, const char *request_id);
+
+/* ---- change feed (store_listen.c) ---- */
+
+/* payload: "<kind>:<id>,<id>..." (kinds s, a, c, o) or "*". */
+typedef void (*store_listen_fn)(void *cls, const char *payload);
+struct store_listener;
+
+/* LISTEN on its own session and thread; fn runs on that thread. The
+ * listener reconnects by itself and reports "*" after a gap. */
+struct store_listener *store_listen_start(const char *url, unsigned connect_timeout_s,
+					  store_listen_fn fn, void *cls);
+void store_listen_stop(struct store_listener *l);

@@ -1,0 +1,55 @@
+#pragma once
+/*
+ * dcache: rendered channel decisions kept in memory, so a warm lookup
+ * costs a hash probe and a copy instead of a database round trip and a
+ * JSON build.
+ *
+ * Bounded by bytes (RESELLERD_DECISION_CACHE_MB); least recently used
+ * entries are evicted first. Sharded: each shard has its own lock.
+ *
+ * Invalidation is by dependency versions, which makes it correct in
+ * whatever order a change and a cache fill race: every entry records the
+ * ids it was built from (subscription number, both accounts, their
+ * contacts, the quote's opportunity) and the change counter read
+ * *before* its database read. dcache_invalidate(id) bumps that id's
+ * version past the counter; a hit whose dependencies moved past its
+ * build counter is a miss. dcache_invalidate_all() (registry, policy,
+ * a lost change feed) bumps an epoch that retires every entry.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+#define DCACHE_MAX_DEPS 8
+#define DCACHE_KEY_MAX 40
+
+struct dcache;
+
+/* max_bytes 0 disables the cache (every get misses, put is a no-op). */
+struct dcache *dcache_new(size_t max_bytes, struct metrics *m);
+void dcache_free(struct dcache *c);
+
+/* The counter to pass to dcache_put: read it before reading the data. */
+uint64_t dcache_begin(struct dcache *c);
+
+/*
+ * Copy the body for key into a new malloc'd buffer (*body, *len) and its
+ * ETag into etag. Returns false on a miss or a stale entry.
+ */
+bool dcache_get(struct dcache *c, const char *key, char **body, size_t *len, char etag[40]);
+
+/*
+ * Store body (copied) for key, built from data read after `begin`
+ * (dcache_begin) and depending on deps (NULL entries ignored).
+ */
+void dcache_put(struct dcache *c, const char *key, const char *body, size_t len,
+		const char *etag, const char *const *deps, size_t n_deps, uint64_t begin);
+
+/* A record changed: entries depending on id are stale from now on. */
+void dcache_invalidate(struct dcache *c, const char *id);
+/* Everything is stale (registry or policy change, lost notifications). */
+void dcache_invalidate_all(struct dcache *c);
+
+/* Entries and bytes held now. */
+void dcache_stats(struct dcache *c, size_t *entries, size_t *bytes);
