@@ -4,7 +4,8 @@
 # Debian 12 packages the build, the tests and the demo need.
 RESELLERD_PACKAGES="build-essential cmake pkg-config git curl ca-certificates \
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev \
-libcmocka-dev postgresql-15 postgresql-client-15"
+libcmocka-dev postgresql-15 postgresql-client-15 \
+python3 python3-yaml prometheus"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
