@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh [BUILD_DIR]: the performance benchmark of PERF.md, in
+# one run on this machine: the fixed-body ceiling (lib/http.c), resellerd
+# warm and cold, pgbench on resellerd's own lookup SQL, peak RSS and
+# start-to-ready. Prints one line per figure and the ratios. Not a test.
+# Env: BENCH_DURATION (s, default 8), BENCH_WARM_N (working set, 100000),
+# BENCH_PGDIR (cluster, /tmp/resellerd-bench; kept between runs).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build}
+. "$ROOT/scripts/lib.sh"
+EXTRA_PACKAGES="wrk postgresql-contrib" install_packages
+DUR=${BENCH_DURATION:-8}
+WARM_N=${BENCH_WARM_N:-100000}
+CONN=32
+POOL=8
+PGDIR=${BENCH_PGDIR:-/tmp/resellerd-bench}
+HERE="$ROOT/tests/bench"
+for b in resellerd resellerctl tests/bench/bench-ceiling tests/bench/bench-print-sql; do
+	[ -x "$BUILD/$b" ] || { echo "build first: $BUILD/$b is missing" >&2; exit 1; }
+done
+
+pg_start "$PGDIR" >/dev/null
+SOCK="$PGDIR/sock"
+psql -h "$SOCK" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='bench'" | grep -q 1 ||
+	psql -h "$SOCK" -U postgres -d postgres -qc "CREATE DATABASE bench"
+export DATABASE_URL="postgresql:///bench?host=$SOCK&user=postgres"
+"$BUILD/resellerctl" migrate >/dev/null
+if [ "$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM zuora_subscriptions')" -lt 1000000 ]; then
+	echo "seeding 1M subscriptions (SQL, once)..." >&2
+	psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f "$HERE/seed.sql"
+fi
+"$BUILD/resellerctl" token revoke bench >/dev/null 2>&1 || true
+export BENCH_TOKEN=$("$BUILD/resellerctl" token create --name bench --scope read)
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# start_server NAME CMD...: run in the background, wait for its port.
+start_server() {
+	local log=/tmp/bench-$1.log
+	shift
+	"$@" >"$log" 2>&1 &
+	PID=$!
+	PIDS+=("$PID")
+	for _ in $(seq 1 500); do
+		PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+		[ -n "$PORT" ] && return 0
+		sleep 0.01
+	done
+	echo "server did not start: $(tail -3 "$log")" >&2
+	return 1
+}
+
+wrk_run() { # URL N SCRIPT -> "rps p99"
+	BENCH_N=$2 wrk -t2 -c$CONN -d${DUR}s --latency -s "$HERE/$3" "$1" | grep '^BENCH' | tail -1
+}
+field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+
+resellerd_env() {
+	env RESELLERD_LISTEN=127.0.0.1:0 RESELLERD_SYNC_INTERVAL=0 RESELLERD_DB_POOL_SIZE=$POOL "$@" "$BUILD/resellerd"
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(date -u +%Y-%m-%d)"
+for MODE in 0 2; do
+	label=$([ $MODE = 0 ] && echo "thread-per-connection" || echo "epoll-pool-2+turbo")
+	start_server ceiling "$BUILD/tests/bench/bench-ceiling" 0 $MODE
+	CEIL=$(wrk_run "http://127.0.0.1:$PORT" 1 lookup.lua)
+	kill "$PID"; wait "$PID" 2>/dev/null || true
+	echo "ceiling   [$label]: $CEIL"
+
+	start_server warm resellerd_env RESELLERD_HTTP_THREADS=$MODE RESELLERD_DECISION_CACHE_MB=4096 RESELLERD_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
+	BENCH_N=$WARM_N wrk -t1 -c8 -d$(( WARM_N / 4000 + 5 ))s -s "$HERE/warm.lua" "http://127.0.0.1:$PORT" >/dev/null
+	WARM=$(wrk_run "http://127.0.0.1:$PORT" "$WARM_N" lookup.lua)
+	HITS=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^resellerd_decision_cache_(hits|misses)_total/{print $2}' | paste -sd' ')
+	kill "$PID"; wait "$PID" 2>/dev/null || true
+	echo "warm      [$label]: $WARM (working set $WARM_N of 1M; cache hits/misses $HITS)"
+	echo "ratio warm/ceiling [$label]: $(awk -v a="$(field "$WARM" rps)" -v b="$(field "$CEIL" rps)" 'BEGIN{printf "%.2f", a/b}') (target >= 0.80, p99 < 2 ms)"
+done
+
+start_server cold resellerd_env RESELLERD_DECISION_CACHE_MB=0 RESELLERD_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
+COLD=$(wrk_run "http://127.0.0.1:$PORT" 1000000 lookup.lua)
+kill "$PID"; wait "$PID" 2>/dev/null || true
+echo "cold      [thread-per-connection, cache off, pool $POOL]: $COLD"
+"$BUILD/tests/bench/bench-print-sql" 1000000 >/tmp/bench-lookup.sql
+PGB=$(pgbench -n -M prepared -c $POOL -j 2 -T "$DUR" -f /tmp/bench-lookup.sql "$DATABASE_URL" 2>/dev/null |
+	awk '/^tps/{print $3; exit}')
+echo "pgbench   [same SQL, $POOL connections]: tps=$PGB"
+echo "ratio cold/pgbench: $(awk -v a="$(field "$COLD" rps)" -v b="$PGB" 'BEGIN{printf "%.2f", a/b}') (target >= 0.60)"
+
+# Memory with default settings after serving random ids over all 1M.
+start_server rss resellerd_env
+wrk_run "http://127.0.0.1:$PORT" 1000000 lookup.lua >/dev/null
+RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+kill "$PID"; wait "$PID" 2>/dev/null || true
+echo "peak RSS  [defaults, 1M random lookups for ${DUR}s]: $((RSS / 1024)) MiB (target < 64)"
+
+# Start to ready, migrations applied.
+T0=$(date +%s%N)
+start_server ready resellerd_env
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.002; done
+T1=$(date +%s%N)
+kill "$PID"; wait "$PID" 2>/dev/null || true
+echo "ready in  $(( (T1 - T0) / 1000000 )) ms (target < 200)"
