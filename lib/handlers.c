@@ -15,11 +15,14 @@
 
 /* The one route table (STYLE.md 15). name is the metrics label. */
 static const struct route routes[] = {
+	{"GET", "/", h_index, SCOPE_NONE, "/"},
+	{"GET", "/static/{file}", h_static, SCOPE_NONE, "/static/{file}"},
 	{"GET", "/livez", h_livez, SCOPE_NONE, "/livez"},
 	{"GET", "/readyz", h_readyz, SCOPE_NONE, "/readyz"},
 	{"GET", "/healthz", h_readyz, SCOPE_NONE, "/healthz"},
 	{"GET", "/metrics", h_metrics, SCOPE_NONE, "/metrics"},
 	{"GET", "/openapi.yaml", h_openapi, SCOPE_NONE, "/openapi.yaml"},
+	{"GET", "/docs", h_docs, SCOPE_NONE, "/docs"},
 	{"GET", "/v1/status", h_status, SCOPE_READ, "/v1/status"},
 	{"GET", "/v1/subscriptions/{key}/channel", h_channel, SCOPE_READ, "/v1/subscriptions/{key}/channel"},
 	{"POST", "/v1/channel/batch", h_batch, SCOPE_READ, "/v1/channel/batch"},

@@ -27,3 +27,10 @@ HANDLER(h_workflows);
 HANDLER(h_workflow);
 
 
+
+/* handlers_docs.c: the HTML API reference (web/docs.html) */
+HANDLER(h_docs);
+
+/* handlers_web.c: the support engineer's lookup page */
+HANDLER(h_index);
+HANDLER(h_static);

@@ -4,8 +4,10 @@
 # Debian 12 packages the build, the tests and the demo need.
 RESELLERD_PACKAGES="build-essential cmake pkg-config git curl ca-certificates \
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev \
-libcmocka-dev postgresql-15 postgresql-client-15 \
-python3 python3-yaml prometheus"
+libcmocka-dev postgresql-15 postgresql-client-15"
+# What only the tests need (scripts/check): static checks of docker/ and
+# ops/ (python3-yaml, promtool) and the browser test (chromium).
+RESELLERD_TEST_PACKAGES="python3 python3-yaml prometheus chromium"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -86,4 +88,50 @@ build() {
 		{ cat "$dir.configure.log" >&2; return 1; }
 	cmake --build "$dir" -j "$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^(gmake|make)\[[0-9]+\]: (Entering|Leaving)' || true
 	test "${PIPESTATUS[0]}" = 0
+}
+
+# contract_deps: Node.js and the npm packages pinned in
+# tests/contract/package-lock.json (@redocly/cli, ajv, ajv-formats, yaml)
+# for the contract/* tests. npm ci runs only when node_modules is missing
+# or the lock changed since the last install (its hash is kept in
+# node_modules). @redocly/cli 2.x needs node 20.19+ or 22.12+: Debian 12's
+# own nodejs (18) is too old, so an older one is an error, not a skip.
+contract_deps() {
+	local dir="$ROOT/tests/contract" stamp sum out
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		if [ "$(id -u)" != 0 ]; then
+			say "node and npm are missing: install Node.js >= 20.19 with npm (or run as root)"
+			return 1
+		fi
+		say "installing: nodejs npm"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
+	if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+		process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 23 ? 0 : 1)'; then
+		say "node $(node --version) is too old for tests/contract (@redocly/cli needs 20.19+ or 22.12+)"
+		return 1
+	fi
+	sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+	stamp="$dir/node_modules/.resellerd-lock.sha256"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return 0
+	say "npm ci in tests/contract (pinned by package-lock.json)"
+	if ! out=$(npm ci --prefix "$dir" --no-audit --no-fund 2>&1); then
+		printf '%s\n' "$out" >&2
+		say "npm ci --prefix tests/contract failed (is the npm registry reachable?)"
+		return 1
+	fi
+	echo "$sum" >"$stamp"
+}
+
+# e2e_deps: playwright-core pinned in tests/e2e (drives Debian's chromium;
+# it never downloads a browser).
+e2e_deps() {
+	local dir="$ROOT/tests/e2e" sum stamp
+	sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+	stamp="$dir/node_modules/.resellerd-lock.sha256"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return 0
+	say "npm ci in tests/e2e (pinned by package-lock.json)"
+	npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund >/dev/null
+	echo "$sum" >"$stamp"
 }

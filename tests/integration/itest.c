@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +289,59 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
+/*
+ * Contract log (tests/contract/validate.mjs): when RESELLERD_CONTRACT_LOG
+ * names a directory, every response itest_http receives is appended to
+ * DIR/<pid>.jsonl as one JSON object per line: method, url (path and
+ * query), status, content_type, request_id (X-Request-Id, null when the
+ * peer is not resellerd, e.g. the simulator) and body (a string; null
+ * when it is over 1 MiB or not UTF-8). One O_APPEND write() per line, so
+ * threads and processes never interleave. Best effort: a failure here
+ * never fails a test.
+ */
+static void contract_record(CURL *c, const char *method, const char *url,
+			    const struct itest_resp *r)
+{
+	const char *dir = getenv("RESELLERD_CONTRACT_LOG");
+	const char *path = strstr(url, "://");
+	char *ctype = NULL, *rid, *line;
+	char file[512];
+	json_t *o;
+	int fd;
+
+	if (!dir || !*dir || r->status == 0)
+		return;
+	path = path ? strchr(path + 3, '/') : NULL;
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+	rid = itest_header(r, "X-Request-Id");
+	o = json_pack("{s:s, s:s, s:i, s:s?, s:s?}", "method", method, "url",
+		      path ? path : "/", "status", (int)r->status, "content_type", ctype,
+		      "request_id", rid);
+	free(rid);
+	if (!o)
+		return;
+	json_object_set_new(o, "body", r->len <= (1u << 20)
+			    ? json_stringn(r->body, r->len) : NULL);
+	if (!json_object_get(o, "body"))
+		json_object_set_new(o, "body", json_null());
+	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (!line)
+		return;
+	(void)mkdir(dir, 0755);
+	snprintf(file, sizeof(file), "%s/%d.jsonl", dir, (int)getpid());
+	fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		size_t n = strlen(line);
+
+		line[n++] = '\n'; /* replaces the NUL; written with its length */
+		if (write(fd, line, n) != (ssize_t)n)
+			fprintf(stderr, "itest: cannot append to %s\n", file);
+		close(fd);
+	}
+	free(line);
+}
+
 int itest_http(const char *method, const char *url, const char *const *headers,
 	       const char *body, struct itest_resp *r)
 {
@@ -323,6 +377,8 @@ int itest_http(const char *method, const char *url, const char *const *headers,
 	r->len = b.n;
 	r->headers = h.p ? h.p : strdup("");
 	r->seconds = itest_now() - t0;
+	if (rc == CURLE_OK)
+		contract_record(c, method, url, r);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return rc == CURLE_OK ? 0 : -1;

@@ -168,6 +168,20 @@ static void test_health_and_routing(void **state)
 	free(v);
 	itest_resp_free(&r);
 
+	/* the contract and its HTML reference are served */
+	get(&s, "/openapi.yaml", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "openapi: 3.1.0"));
+	itest_resp_free(&r);
+	get(&s, "/docs", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "/v1/subscriptions/{key}/channel"));
+	v = itest_header(&r, "Content-Security-Policy");
+	assert_non_null(v);
+	assert_null(strstr(v, "script-src"));
+	free(v);
+	itest_resp_free(&r);
+
 	/* metrics: Prometheus text with our request counter */
 	get(&s, "/metrics", &r);
 	assert_int_equal(r.status, 200);
