@@ -16,6 +16,7 @@ struct auth;
 struct catalog;
 struct dcache;
 struct sync;
+struct refresh;
 
 struct app {
 	struct config cfg;
@@ -27,6 +28,7 @@ struct app {
 	struct dcache *dcache;
 	struct store_listener *listener;
 	struct sync *sync;
+	struct refresh *refresh;
 	atomic_bool draining; /* SIGTERM seen: /readyz answers 503 */
 	double start_time;
 };

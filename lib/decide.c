@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "refresh.h"
 #include "util.h"
 
 bool subscription_key_parse(const char *s, size_t n, char *out, size_t outlen)
@@ -49,6 +50,12 @@ enum err decide(struct app *app, const char *key, struct decided *x)
 	if (e)
 		return e;
 	e = store_decision_get(app->store, key, &x->rec);
+	/* Not cached: read it through from Zuora (bounded), then again. */
+	if (e == ERR_NOT_FOUND && app->refresh) {
+		e = refresh_read_through(app->refresh, key, "live");
+		if (!e)
+			e = store_decision_get(app->store, key, &x->rec);
+	}
 	if (e)
 		return e;
 	decide_configure(app, &x->rec->in);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dcache.h"
 #include "embedded.h"
 #include "log.h"
 #include "util.h"
@@ -31,6 +32,9 @@ static const struct route routes[] = {
 	{"GET", "/v1/partners", h_partners, SCOPE_READ, "/v1/partners"},
 	{"GET", "/v1/workflows", h_workflows, SCOPE_READ, "/v1/workflows"},
 	{"GET", "/v1/workflows/{id}", h_workflow, SCOPE_READ, "/v1/workflows/{id}"},
+	{"POST", "/v1/sync", h_sync_start, SCOPE_ADMIN, "/v1/sync"},
+	{"GET", "/v1/sync/status", h_sync_status, SCOPE_READ, "/v1/sync/status"},
+	{"POST", "/v1/webhooks/zuora", h_webhook_zuora, SCOPE_NONE, "/v1/webhooks/zuora"},
 };
 
 const struct route *app_routes(size_t *n)
@@ -170,7 +174,14 @@ HANDLER(h_metrics)
 	g.pool_reconnects = st.reconnects;
 	g.http_inflight = app->http ? http_inflight(app->http) : 0;
 	g.start_time = app->start_time;
-	g.sync_lag_seconds[0] = g.sync_lag_seconds[1] = -1;
+	sync_freshness(app, g.sync_last_success, g.sync_lag_seconds);
+	{
+		size_t entries = 0, bytes = 0;
+
+		if (app->dcache)
+			dcache_stats(app->dcache, &entries, &bytes);
+		g.decision_cache_entries = entries;
+	}
 	g.version = RESELLERD_VERSION;
 	g.revision = RESELLERD_GIT_REV;
 	buf_init(&out, 4 << 20);
@@ -181,12 +192,24 @@ HANDLER(h_metrics)
 
 HANDLER(h_status)
 {
+	double last[2], lag[2];
+	char when[2][40];
+	int k;
+
 	(void)req;
 	(void)m;
-	respond_json(res, 200, json_pack("{s:s, s:s, s:f, s:i}", "version", RESELLERD_VERSION,
-					 "revision", RESELLERD_GIT_REV, "uptime_seconds",
-					 now_unix() - app->start_time, "schema_version",
-					 migrations_latest()));
+	sync_freshness(app, last, lag);
+	for (k = 0; k < 2; k++)
+		if (last[k] > 0)
+			format_rfc3339(last[k], when[k], sizeof(when[k]));
+	respond_json(res, 200, json_pack(
+		"{s:s, s:s, s:f, s:i, s:{s:{s:o, s:o}, s:{s:o, s:o}}}", "version", RESELLERD_VERSION,
+		"revision", RESELLERD_GIT_REV, "uptime_seconds", now_unix() - app->start_time,
+		"schema_version", migrations_latest(), "sync", "zuora", "last_success",
+		last[0] > 0 ? json_string(when[0]) : json_null(), "lag_seconds",
+		lag[0] >= 0 ? json_real(lag[0]) : json_null(), "salesforce", "last_success",
+		last[1] > 0 ? json_string(when[1]) : json_null(), "lag_seconds",
+		lag[1] >= 0 ? json_real(lag[1]) : json_null()));
 }
 
 HANDLER(h_openapi)

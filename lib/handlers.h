@@ -34,3 +34,11 @@ HANDLER(h_docs);
 /* handlers_web.c: the support engineer's lookup page */
 HANDLER(h_index);
 HANDLER(h_static);
+
+/* handlers_sync.c and handlers_webhook.c */
+HANDLER(h_sync_status);
+HANDLER(h_sync_start);
+HANDLER(h_webhook_zuora);
+/* Per source (0 zuora, 1 salesforce): Unix time of the last success of
+ * its stalest object (0: never) and the age of its newest data (-1). */
+void sync_freshness(struct app *app, double last_success[2], double lag[2]);

@@ -9,6 +9,8 @@
 #include "auth.h"
 #include "catalog.h"
 #include "dcache.h"
+#include "refresh.h"
+#include "sync.h"
 #include "log.h"
 #include "util.h"
 
@@ -99,6 +101,12 @@ int service_start(struct app *app, char *err, size_t errlen)
 		log_warn("starting while the database is unavailable (%s); /readyz says 503 until it is back",
 			 why);
 
+	/* Sync runs in its own thread, never on a request thread; with
+	 * RESELLERD_SYNC_INTERVAL=0 it runs only when POST /v1/sync asks. */
+	app->sync = sync_new(&app->cfg, app->store, app->metrics);
+	sync_start_background(app->sync, (unsigned)app->cfg.sync_interval);
+	app->refresh = refresh_new(app);
+	refresh_start(app->refresh);
 	if (app->cfg.decision_cache_mb > 0)
 		app->listener = store_listen_start(app->cfg.database_url,
 						   (unsigned)app->cfg.db_connect_timeout_s, on_change, app);
@@ -147,6 +155,9 @@ void service_stop(struct app *app)
 	app->http = NULL;
 	store_listen_stop(app->listener);
 	app->listener = NULL;
+	refresh_stop(app->refresh);
+	if (app->sync)
+		sync_stop(app->sync);
 }
 
 void service_release(struct app *app)
@@ -156,6 +167,13 @@ void service_release(struct app *app)
 	app->http = NULL;
 	store_listen_stop(app->listener);
 	app->listener = NULL;
+	refresh_free(app->refresh);
+	app->refresh = NULL;
+	if (app->sync) {
+		sync_stop(app->sync);
+		sync_free(app->sync);
+	}
+	app->sync = NULL;
 	dcache_free(app->dcache);
 	app->dcache = NULL;
 	catalog_free(app->catalog);

@@ -166,3 +166,20 @@ struct store_listener;
 struct store_listener *store_listen_start(const char *url, unsigned connect_timeout_s,
 					  store_listen_fn fn, void *cls);
 void store_listen_stop(struct store_listener *l);
+
+/* ---- webhook inbox (store_webhook.c) ---- */
+
+struct inbox_item {
+	char notification_id[129];
+	char subscription[64]; /* "" when the callout named none */
+	char account_id[64];
+};
+
+/* Record a notification (before answering Zuora). *duplicate is true
+ * when the id was seen before: then nothing changes. */
+enum err store_inbox_add(struct store *s, const char *notification_id, const char *subscription,
+			 const char *account_id, bool *duplicate);
+/* Up to max unprocessed notifications, oldest first. */
+enum err store_inbox_pending(struct store *s, struct inbox_item *items, size_t max, size_t *n);
+/* Mark one processed (error NULL) or record a failed attempt. */
+enum err store_inbox_done(struct store *s, const char *notification_id, const char *error);

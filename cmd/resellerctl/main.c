@@ -11,6 +11,8 @@
 #include "auth.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctl_sync.h"
+#include "upstream.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -30,6 +32,8 @@ static const struct command commands[] = {
 	 "Apply pending database migrations (safe to run concurrently)."},
 	{"token", cmd_token, "token create --name N --scope read|admin | token revoke N",
 	 "Create an API token (printed once) or revoke one by name."},
+	{"sync", ctl_cmd_sync, "sync [--full] [--source zuora|salesforce] [--batch-size N]",
+	 "Fetch changes from Zuora and Salesforce into the cache (--full: everything)."},
 	{"partners", ctl_cmd_partners, "partners import FILE",
 	 "Replace the partner registry with a CSV file (all or nothing)."},
 	{"lookup", ctl_cmd_lookup, "lookup SUBSCRIPTION",
@@ -190,7 +194,13 @@ int main(int argc, char **argv)
 	}
 	if (ctl.cfg.log_level)
 		log_set_level((enum log_level)log_level_parse(ctl.cfg.log_level));
+	if (!upstream_global_init()) {
+		fprintf(stderr, "resellerctl: cannot initialise libcurl\n");
+		ctl_release(&ctl);
+		return 1;
+	}
 	rc = commands[i].fn(&ctl, argc - 1, argv + 1);
+	upstream_global_cleanup();
 	ctl_release(&ctl);
 	return rc;
 }

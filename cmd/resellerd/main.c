@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "log.h"
 #include "service.h"
+#include "upstream.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -100,6 +101,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* libcurl's global state, before any thread starts. */
+	if (!upstream_global_init()) {
+		fprintf(stderr, "resellerd: cannot initialise libcurl\n");
+		return 1;
+	}
 	if (service_init(&app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "resellerd: %s\n", err);
 		return 1;
@@ -123,6 +129,7 @@ int main(int argc, char **argv)
 	log_info("signal %d: shutting down", sig);
 	service_stop(&app);
 	service_release(&app);
+	upstream_global_cleanup();
 	log_info("stopped");
 	return 0;
 }

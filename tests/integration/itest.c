@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,3 +491,80 @@ void itest_pg(const char *what)
 	}
 	free(out);
 }
+
+/* ===== the upstream simulator ===== */
+
+void itest_sim_start(struct itest_sim *s, const char *const *extra)
+{
+	const char *argv[24];
+	char line[256];
+	size_t n = 0, len = 0;
+	int fd[2];
+	struct pollfd pfd;
+	double deadline = itest_now() + 10;
+
+	argv[n++] = SIMULATOR_BIN;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	while (extra && *extra && n < 22)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	assert_int_equal(pipe(fd), 0);
+	s->pid = fork();
+	if (s->pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(fd[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		close(fd[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	pfd.fd = fd[0];
+	pfd.events = POLLIN;
+	while (len < sizeof(line) - 1 && itest_now() < deadline) {
+		ssize_t r;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		r = read(fd[0], line + len, 1);
+		if (r <= 0)
+			break;
+		if (line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	close(fd[0]);
+	if (sscanf(line, "listening on 127.0.0.1:%u", &s->port) != 1) {
+		fprintf(stderr, "simulator did not start (%s): %s\n", SIMULATOR_BIN, line);
+		fail();
+	}
+	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
+}
+
+void itest_sim_stop(struct itest_sim *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
+}
+
+void itest_sim_post(const struct itest_sim *s, const char *path, const char *json)
+{
+	struct itest_resp r;
+	char url[256];
+	const char *hdrs[] = {"Content-Type: application/json", NULL};
+
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	assert_int_equal(itest_http("POST", url, hdrs, json, &r), 0);
+	if (r.status != 200)
+		fprintf(stderr, "simulator %s: %ld %s\n", path, r.status, r.body);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+}
+

@@ -76,3 +76,15 @@ void itest_pg(const char *what);
 /* Sleep for ms milliseconds. */
 void itest_sleep_ms(unsigned ms);
 double itest_now(void);
+
+/* The Zuora + Salesforce simulator (tests/simulator) on an ephemeral port,
+ * with extra command-line arguments (NULL-terminated, may be NULL). */
+struct itest_sim {
+	pid_t pid;
+	unsigned port;
+	char base[64]; /* http://127.0.0.1:PORT */
+};
+void itest_sim_start(struct itest_sim *s, const char *const *extra);
+void itest_sim_stop(struct itest_sim *s);
+/* POST JSON to a simulator path (/_sim/fault, /_sim/data, ...); 200 expected. */
+void itest_sim_post(const struct itest_sim *s, const char *path, const char *json);

@@ -1,0 +1,645 @@
+/*
+ * The sync's writes: one dedicated session holding the sync advisory lock,
+ * and per page one transaction that upserts the rows (one statement per
+ * table over unnest() of text arrays: a single round trip per page) and
+ * advances the watermark. See store_sync.h for the guarantees.
+ */
+#include "store_sync.h"
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+/* pg_advisory_lock key: "rslrsync" as a big-endian int64 (the migrator
+ * uses "resellrd"). */
+#define SYNC_LOCK_KEY "8247054581464919651"
+
+struct store_sync_session {
+	PGconn *pg;
+};
+
+/* ===== rows ===== */
+
+void zuora_account_row_release(struct zuora_account_row *r)
+{
+	free(r->id);
+	free(r->number);
+	free(r->name);
+	free(r->status);
+	free(r->ssp_channel);
+	free(r->crm_id);
+	free(r->parent_id);
+	free(r->sold_to_contact_id);
+	free(r->bill_to_contact_id);
+	memset(r, 0, sizeof(*r));
+}
+
+void zuora_contact_row_release(struct zuora_contact_row *r)
+{
+	free(r->id);
+	free(r->account_id);
+	free(r->first_name);
+	free(r->last_name);
+	free(r->work_email);
+	memset(r, 0, sizeof(*r));
+}
+
+void zuora_subscription_row_release(struct zuora_subscription_row *r)
+{
+	free(r->id);
+	free(r->number);
+	free(r->status);
+	free(r->term_start);
+	free(r->term_end);
+	free(r->account_id);
+	free(r->invoice_owner_id);
+	free(r->created_by_id);
+	free(r->ssp_channel);
+	memset(r, 0, sizeof(*r));
+}
+
+void sf_quote_row_release(struct sf_quote_row *r)
+{
+	free(r->id);
+	free(r->name);
+	free(r->status);
+	free(r->subscription_number);
+	free(r->zuora_subscription_id);
+	free(r->zuora_account_id);
+	free(r->resale_partner);
+	free(r->distributor);
+	free(r->invoice_owner_id);
+	free(r->invoice_owner_name);
+	free(r->account_id);
+	free(r->opportunity_id);
+	memset(r, 0, sizeof(*r));
+}
+
+void sf_partner_row_release(struct sf_partner_row *r)
+{
+	free(r->id);
+	free(r->opportunity_id);
+	free(r->account_to_id);
+	free(r->account_to_name);
+	free(r->role);
+	memset(r, 0, sizeof(*r));
+}
+
+static const struct {
+	const char *source, *object;
+} objects[SYNC_OBJECT__COUNT] = {
+	[SYNC_ZUORA_ACCOUNT] = {"zuora", "Account"},
+	[SYNC_ZUORA_CONTACT] = {"zuora", "Contact"},
+	[SYNC_ZUORA_SUBSCRIPTION] = {"zuora", "Subscription"},
+	[SYNC_SF_QUOTE] = {"salesforce", "quote"},
+	[SYNC_SF_OPPORTUNITY_PARTNER] = {"salesforce", "opportunity_partner"},
+};
+
+const char *sync_object_source(enum sync_object o)
+{
+	return objects[o].source;
+}
+
+const char *sync_object_name(enum sync_object o)
+{
+	return objects[o].object;
+}
+
+/* ===== PostgreSQL array literals ===== */
+
+/* One column of a page as a text[] literal: {"a",NULL,"b\"c"}. */
+struct col {
+	struct buf b;
+	size_t n;
+};
+
+#define COL_CAP ((size_t)512 * 1024 * 1024)
+
+static void col_init(struct col *c)
+{
+	buf_init(&c->b, COL_CAP);
+	buf_puts(&c->b, "{");
+	c->n = 0;
+}
+
+static void col_add(struct col *c, const char *s)
+{
+	const char *p, *run;
+
+	if (c->n++)
+		buf_puts(&c->b, ",");
+	if (!s) {
+		buf_puts(&c->b, "NULL");
+		return;
+	}
+	buf_puts(&c->b, "\"");
+	for (p = run = s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf_append(&c->b, run, (size_t)(p - run));
+			buf_append(&c->b, "\\", 1);
+			run = p;
+		}
+	}
+	buf_append(&c->b, run, (size_t)(p - run));
+	buf_puts(&c->b, "\"");
+}
+
+static void col_add_tri(struct col *c, enum tristate t)
+{
+	col_add(c, t == TRI_NULL ? NULL : t == TRI_TRUE ? "t" : "f");
+}
+
+static void col_add_long(struct col *c, long v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%ld", v);
+	col_add(c, num);
+}
+
+static const char *col_done(struct col *c)
+{
+	if (!buf_puts(&c->b, "}"))
+		die("sync page over %zu bytes", (size_t)COL_CAP);
+	return c->b.ptr;
+}
+
+/* ===== the upserts ===== */
+
+static const char account_sql[] =
+	"INSERT INTO zuora_accounts AS t (id, number, name, status, partner_account,"
+	" ssp_channel, crm_id, parent_id, sold_to_contact_id, bill_to_contact_id,"
+	" source_updated_at, synced_at)"
+	" SELECT DISTINCT ON (id) id, number, coalesce(name, ''), status, pa, ssp, crm, parent,"
+	"  sold, bill, upd, now()"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[],"
+	"  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])"
+	"  AS r(id, number, name, status, pa, ssp, crm, parent, sold, bill, upd)"
+	" ORDER BY id, upd DESC"
+	" ON CONFLICT (id) DO UPDATE SET number = excluded.number, name = excluded.name,"
+	"  status = excluded.status, partner_account = excluded.partner_account,"
+	"  ssp_channel = excluded.ssp_channel, crm_id = excluded.crm_id,"
+	"  parent_id = excluded.parent_id, sold_to_contact_id = excluded.sold_to_contact_id,"
+	"  bill_to_contact_id = excluded.bill_to_contact_id,"
+	"  source_updated_at = excluded.source_updated_at, synced_at = excluded.synced_at"
+	" WHERE excluded.source_updated_at >= t.source_updated_at";
+
+static const char contact_sql[] =
+	"INSERT INTO zuora_contacts AS t (id, account_id, first_name, last_name, work_email,"
+	" source_updated_at, synced_at)"
+	" SELECT DISTINCT ON (id) id, acct, fn, ln, mail, upd, now()"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+	"  $6::timestamptz[]) AS r(id, acct, fn, ln, mail, upd)"
+	" ORDER BY id, upd DESC"
+	" ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,"
+	"  first_name = excluded.first_name, last_name = excluded.last_name,"
+	"  work_email = excluded.work_email, source_updated_at = excluded.source_updated_at,"
+	"  synced_at = excluded.synced_at"
+	" WHERE excluded.source_updated_at >= t.source_updated_at";
+
+/* Every version id goes to zuora_subscription_ids; only latest versions
+ * reach zuora_subscriptions, where a higher version (or the same version
+ * with a newer-or-equal UpdatedDate) wins. */
+static const char subscription_sql[] =
+	"WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[],"
+	"  $5::text[], $6::date[], $7::date[], $8::text[], $9::text[], $10::text[],"
+	"  $11::text[], $12::timestamptz[])"
+	"  AS r(id, number, version, latest, status, ts, te, acct, owner, cby, ssp, upd)),"
+	" ids AS (INSERT INTO zuora_subscription_ids (id, number)"
+	"  SELECT DISTINCT ON (id) id, number FROM r ORDER BY id"
+	"  ON CONFLICT (id) DO NOTHING)"
+	" INSERT INTO zuora_subscriptions AS t (number, id, version, status, term_start,"
+	"  term_end, account_id, invoice_owner_id, created_by_id, ssp_channel,"
+	"  source_updated_at, synced_at, origin)"
+	" SELECT DISTINCT ON (number) number, id, version, status, ts, te, acct, owner, cby,"
+	"  ssp, upd, now(), 'sync' FROM r WHERE latest"
+	" ORDER BY number, version DESC, upd DESC"
+	" ON CONFLICT (number) DO UPDATE SET id = excluded.id, version = excluded.version,"
+	"  status = excluded.status, term_start = excluded.term_start,"
+	"  term_end = excluded.term_end, account_id = excluded.account_id,"
+	"  invoice_owner_id = excluded.invoice_owner_id,"
+	"  created_by_id = excluded.created_by_id, ssp_channel = excluded.ssp_channel,"
+	"  source_updated_at = excluded.source_updated_at, synced_at = excluded.synced_at,"
+	"  origin = excluded.origin"
+	" WHERE excluded.version > t.version OR (excluded.version = t.version"
+	"  AND excluded.source_updated_at >= t.source_updated_at)";
+
+static const char quote_sql[] =
+	"INSERT INTO sf_quotes AS t (id, name, status, subscription_number,"
+	" zuora_subscription_id, zuora_account_id, resale_partner, distributor,"
+	" invoice_owner_id, invoice_owner_name, account_id, opportunity_id, is_deleted,"
+	" modstamp, synced_at)"
+	" SELECT DISTINCT ON (id) id, name, status, sub, zsub, zacct, rp, dist, oid, oname,"
+	"  acct, opp, del, ms, now()"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+	"  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
+	"  $13::boolean[], $14::timestamptz[])"
+	"  AS r(id, name, status, sub, zsub, zacct, rp, dist, oid, oname, acct, opp, del, ms)"
+	" ORDER BY id, ms DESC"
+	" ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,"
+	"  subscription_number = excluded.subscription_number,"
+	"  zuora_subscription_id = excluded.zuora_subscription_id,"
+	"  zuora_account_id = excluded.zuora_account_id,"
+	"  resale_partner = excluded.resale_partner, distributor = excluded.distributor,"
+	"  invoice_owner_id = excluded.invoice_owner_id,"
+	"  invoice_owner_name = excluded.invoice_owner_name,"
+	"  account_id = excluded.account_id, opportunity_id = excluded.opportunity_id,"
+	"  is_deleted = excluded.is_deleted, modstamp = excluded.modstamp,"
+	"  synced_at = excluded.synced_at"
+	" WHERE excluded.modstamp >= t.modstamp";
+
+static const char partner_sql[] =
+	"INSERT INTO sf_opportunity_partners AS t (id, opportunity_id, account_to_id,"
+	" account_to_name, role, is_primary, modstamp, synced_at)"
+	" SELECT DISTINCT ON (id) id, opp, acct, aname, role, prim, ms, now()"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+	"  $6::boolean[], $7::timestamptz[]) AS r(id, opp, acct, aname, role, prim, ms)"
+	" ORDER BY id, ms DESC"
+	" ON CONFLICT (id) DO UPDATE SET opportunity_id = excluded.opportunity_id,"
+	"  account_to_id = excluded.account_to_id,"
+	"  account_to_name = excluded.account_to_name, role = excluded.role,"
+	"  is_primary = excluded.is_primary, modstamp = excluded.modstamp,"
+	"  synced_at = excluded.synced_at"
+	" WHERE excluded.modstamp >= t.modstamp";
+
+#define MAX_COLS 14
+
+/* Fill cols[0..ncols) from the page; returns the statement. */
+static const char *build_columns(const struct sync_page *p, struct col *cols, int *ncols)
+{
+	size_t i;
+	int k;
+
+#define INIT(n) \
+	do { \
+		*ncols = (n); \
+		for (k = 0; k < (n); k++) \
+			col_init(&cols[k]); \
+	} while (0)
+	switch (p->obj) {
+	case SYNC_ZUORA_ACCOUNT:
+		INIT(11);
+		for (i = 0; i < p->n; i++) {
+			const struct zuora_account_row *r = (const struct zuora_account_row *)p->rows + i;
+
+			col_add(&cols[0], r->id);
+			col_add(&cols[1], r->number);
+			col_add(&cols[2], r->name);
+			col_add(&cols[3], r->status);
+			col_add_tri(&cols[4], r->partner_account);
+			col_add(&cols[5], r->ssp_channel);
+			col_add(&cols[6], r->crm_id);
+			col_add(&cols[7], r->parent_id);
+			col_add(&cols[8], r->sold_to_contact_id);
+			col_add(&cols[9], r->bill_to_contact_id);
+			col_add(&cols[10], r->updated);
+		}
+		return account_sql;
+	case SYNC_ZUORA_CONTACT:
+		INIT(6);
+		for (i = 0; i < p->n; i++) {
+			const struct zuora_contact_row *r = (const struct zuora_contact_row *)p->rows + i;
+
+			col_add(&cols[0], r->id);
+			col_add(&cols[1], r->account_id);
+			col_add(&cols[2], r->first_name);
+			col_add(&cols[3], r->last_name);
+			col_add(&cols[4], r->work_email);
+			col_add(&cols[5], r->updated);
+		}
+		return contact_sql;
+	case SYNC_ZUORA_SUBSCRIPTION:
+		INIT(12);
+		for (i = 0; i < p->n; i++) {
+			const struct zuora_subscription_row *r =
+				(const struct zuora_subscription_row *)p->rows + i;
+
+			col_add(&cols[0], r->id);
+			col_add(&cols[1], r->number);
+			col_add_long(&cols[2], r->version);
+			col_add_tri(&cols[3], r->is_latest ? TRI_TRUE : TRI_FALSE);
+			col_add(&cols[4], r->status);
+			col_add(&cols[5], r->term_start);
+			col_add(&cols[6], r->term_end);
+			col_add(&cols[7], r->account_id);
+			col_add(&cols[8], r->invoice_owner_id);
+			col_add(&cols[9], r->created_by_id);
+			col_add(&cols[10], r->ssp_channel);
+			col_add(&cols[11], r->updated);
+		}
+		return subscription_sql;
+	case SYNC_SF_QUOTE:
+		INIT(14);
+		for (i = 0; i < p->n; i++) {
+			const struct sf_quote_row *r = (const struct sf_quote_row *)p->rows + i;
+
+			col_add(&cols[0], r->id);
+			col_add(&cols[1], r->name);
+			col_add(&cols[2], r->status);
+			col_add(&cols[3], r->subscription_number);
+			col_add(&cols[4], r->zuora_subscription_id);
+			col_add(&cols[5], r->zuora_account_id);
+			col_add(&cols[6], r->resale_partner);
+			col_add(&cols[7], r->distributor);
+			col_add(&cols[8], r->invoice_owner_id);
+			col_add(&cols[9], r->invoice_owner_name);
+			col_add(&cols[10], r->account_id);
+			col_add(&cols[11], r->opportunity_id);
+			col_add_tri(&cols[12], r->is_deleted ? TRI_TRUE : TRI_FALSE);
+			col_add(&cols[13], r->modstamp);
+		}
+		return quote_sql;
+	case SYNC_SF_OPPORTUNITY_PARTNER:
+		INIT(7);
+		for (i = 0; i < p->n; i++) {
+			const struct sf_partner_row *r = (const struct sf_partner_row *)p->rows + i;
+
+			col_add(&cols[0], r->id);
+			col_add(&cols[1], r->opportunity_id);
+			col_add(&cols[2], r->account_to_id);
+			col_add(&cols[3], r->account_to_name);
+			col_add(&cols[4], r->role);
+			col_add_tri(&cols[5], r->is_primary);
+			col_add(&cols[6], r->modstamp);
+		}
+		return partner_sql;
+	case SYNC_OBJECT__COUNT:
+		break;
+	}
+#undef INIT
+	*ncols = 0;
+	return NULL;
+}
+
+/* ===== the session ===== */
+
+static enum err exec_params(PGconn *pg, const char *sql, int n, const char *const *params,
+			    const char *what, PGresult **out)
+{
+	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out)
+			*out = r;
+		else
+			PQclear(r);
+		return ERR_OK;
+	}
+	{
+		enum err e = store_error(pg, r, what);
+
+		PQclear(r);
+		return e;
+	}
+}
+
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+enum err store_sync_open(struct store *s, struct store_sync_session **out)
+{
+	struct store_sync_session *ss;
+	unsigned stmt_ms = s->statement_timeout_ms > 120000 ? s->statement_timeout_ms : 120000;
+	PGresult *r = NULL;
+	enum err e;
+
+	*out = NULL;
+	ss = xcalloc(1, sizeof(*ss));
+	ss->pg = store_connect(s->url, s->connect_timeout_s, stmt_ms, "resellerd-sync");
+	if (PQstatus(ss->pg) != CONNECTION_OK) {
+		char msg[256];
+
+		strlcpy_(msg, PQerrorMessage(ss->pg), sizeof(msg));
+		msg[strcspn(msg, "\n")] = '\0';
+		log_warn("sync: database connection failed: %s", msg);
+		store_sync_close(ss);
+		return ERR_UNAVAILABLE;
+	}
+	PQsetNoticeProcessor(ss->pg, quiet, NULL);
+	/* A page's rows and its watermark commit together, so losing the
+	 * last commits in a database crash loses both alike: the next run
+	 * re-reads them. No need to wait for the WAL flush per page. */
+	e = store_simple(ss->pg, "SET synchronous_commit = off");
+	if (e) {
+		store_sync_close(ss);
+		return e;
+	}
+	e = exec_params(ss->pg, "SELECT pg_try_advisory_lock(" SYNC_LOCK_KEY ")", 0, NULL,
+			"sync lock", &r);
+	if (e) {
+		store_sync_close(ss);
+		return e;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		PQclear(r);
+		store_sync_close(ss);
+		return ERR_CONFLICT;
+	}
+	PQclear(r);
+	*out = ss;
+	return ERR_OK;
+}
+
+void store_sync_close(struct store_sync_session *ss)
+{
+	if (!ss)
+		return;
+	/* Closing the session releases the lock. */
+	if (ss->pg)
+		PQfinish(ss->pg);
+	free(ss);
+}
+
+static const char begin_sql[] =
+	"INSERT INTO sync_state AS t (source, object, last_started_at) VALUES ($1, $2, now())"
+	" ON CONFLICT (source, object) DO UPDATE SET last_started_at = now()"
+	" RETURNING t.watermark IS NOT NULL,"
+	"  coalesce(floor(extract(epoch FROM t.watermark) * 1000)::bigint, 0)";
+
+enum err store_sync_begin(struct store_sync_session *ss, enum sync_object obj,
+			  bool *has_wm, int64_t *wm_ms)
+{
+	const char *params[2] = {objects[obj].source, objects[obj].object};
+	PGresult *r;
+	long long v;
+	enum err e;
+
+	e = exec_params(ss->pg, begin_sql, 2, params, "sync begin", &r);
+	if (e)
+		return e;
+	*has_wm = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	v = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	*wm_ms = (int64_t)v;
+	PQclear(r);
+	return ERR_OK;
+}
+
+static const char advance_sql[] =
+	"UPDATE sync_state SET rows_total = rows_total + $3::bigint,"
+	" watermark = CASE WHEN $4::timestamptz IS NULL THEN watermark"
+	"  ELSE GREATEST(watermark, $4::timestamptz) END"
+	" WHERE source = $1 AND object = $2";
+
+enum err store_sync_commit_page(struct store_sync_session *ss, const struct sync_page *p)
+{
+	struct col cols[MAX_COLS];
+	const char *params[MAX_COLS];
+	const char *sql;
+	char nrows[24];
+	const char *adv[4];
+	int ncols = 0, k;
+	enum err e;
+
+	e = store_simple(ss->pg, "BEGIN");
+	if (e)
+		return e;
+	if (p->n > 0) {
+		sql = build_columns(p, cols, &ncols);
+		for (k = 0; k < ncols; k++)
+			params[k] = col_done(&cols[k]);
+		e = exec_params(ss->pg, sql, ncols, params, objects[p->obj].object, NULL);
+		for (k = 0; k < ncols; k++)
+			buf_release(&cols[k].b);
+		if (e)
+			goto out;
+	}
+	snprintf(nrows, sizeof(nrows), "%zu", p->n);
+	adv[0] = objects[p->obj].source;
+	adv[1] = objects[p->obj].object;
+	adv[2] = nrows;
+	adv[3] = p->watermark;
+	e = exec_params(ss->pg, advance_sql, 4, adv, "sync watermark", NULL);
+	if (e)
+		goto out;
+	e = store_simple(ss->pg, "COMMIT");
+out:
+	if (e && PQstatus(ss->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(ss->pg) != PQTRANS_IDLE)
+		store_simple(ss->pg, "ROLLBACK");
+	if (e && PQstatus(ss->pg) != CONNECTION_OK)
+		e = ERR_UNAVAILABLE; /* the session (and the lock) is gone */
+	return e;
+}
+
+static const char finish_ok_sql[] =
+	"UPDATE sync_state SET last_success_at = now(),"
+	" watermark = CASE WHEN $3::timestamptz IS NULL THEN watermark"
+	"  ELSE GREATEST(watermark, $3::timestamptz) END"
+	" WHERE source = $1 AND object = $2";
+static const char finish_err_sql[] =
+	"UPDATE sync_state SET last_error = left($3, 1000), last_error_at = now()"
+	" WHERE source = $1 AND object = $2";
+
+enum err store_sync_finish(struct store_sync_session *ss, enum sync_object obj,
+			   const char *error, const char *final_wm)
+{
+	const char *params[3] = {objects[obj].source, objects[obj].object,
+				 error ? error : final_wm};
+
+	return exec_params(ss->pg, error ? finish_err_sql : finish_ok_sql, 3, params,
+			   "sync finish", NULL);
+}
+
+/* ===== status ===== */
+
+#define TS(col) \
+	"coalesce(to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
+
+static const char status_sql[] =
+	"SELECT source, object, " TS("watermark") ", " TS("last_started_at") ", "
+	TS("last_success_at") ", " TS("last_error_at") ", coalesce(last_error, ''), rows_total"
+	" FROM sync_state ORDER BY source DESC, object";
+
+enum err store_sync_status(struct store *s, struct sync_status_row *rows, size_t max,
+			   size_t *n)
+{
+	struct pconn *c;
+	PGresult *r;
+	enum err e;
+	int i;
+
+	*n = 0;
+	e = store_checkout(s, &c);
+	if (e)
+		return e;
+	e = exec_params(c->pg, status_sql, 0, NULL, "sync status", &r);
+	store_checkin(s, c);
+	if (e)
+		return e;
+	for (i = 0; i < PQntuples(r) && *n < max; i++) {
+		struct sync_status_row *o = &rows[*n];
+
+		memset(o, 0, sizeof(*o));
+		strlcpy_(o->source, PQgetvalue(r, i, 0), sizeof(o->source));
+		strlcpy_(o->object, PQgetvalue(r, i, 1), sizeof(o->object));
+		strlcpy_(o->watermark, PQgetvalue(r, i, 2), sizeof(o->watermark));
+		strlcpy_(o->last_started_at, PQgetvalue(r, i, 3), sizeof(o->last_started_at));
+		strlcpy_(o->last_success_at, PQgetvalue(r, i, 4), sizeof(o->last_success_at));
+		strlcpy_(o->last_error_at, PQgetvalue(r, i, 5), sizeof(o->last_error_at));
+		strlcpy_(o->last_error, PQgetvalue(r, i, 6), sizeof(o->last_error));
+		o->rows_total = (int64_t)strtoll(PQgetvalue(r, i, 7), NULL, 10);
+		(*n)++;
+	}
+	PQclear(r);
+	return ERR_OK;
+}
+
+/* ===== records read live (read-through, webhooks) ===== */
+
+enum err store_upsert_records(struct store *s, const struct sync_page *pages, size_t n,
+			      const char *origin)
+{
+	struct pconn *c;
+	enum err e;
+	size_t i;
+
+	e = store_checkout(s, &c);
+	if (e)
+		return e;
+	e = store_simple(c->pg, "BEGIN");
+	for (i = 0; !e && i < n; i++) {
+		struct col cols[MAX_COLS];
+		const char *params[MAX_COLS];
+		const char *sql;
+		int ncols = 0, k;
+
+		if (!pages[i].n)
+			continue;
+		sql = build_columns(&pages[i], cols, &ncols);
+		for (k = 0; k < ncols; k++)
+			params[k] = col_done(&cols[k]);
+		e = exec_params(c->pg, sql, ncols, params, objects[pages[i].obj].object, NULL);
+		for (k = 0; k < ncols; k++)
+			buf_release(&cols[k].b);
+	}
+	/* The sync writes origin 'sync'; say where these rows came from. */
+	if (!e && origin) {
+		for (i = 0; !e && i < n; i++) {
+			const struct zuora_subscription_row *r = pages[i].rows;
+			size_t j;
+
+			if (pages[i].obj != SYNC_ZUORA_SUBSCRIPTION)
+				continue;
+			for (j = 0; !e && j < pages[i].n; j++) {
+				const char *p[2] = {origin, r[j].number};
+
+				e = exec_params(c->pg, "UPDATE zuora_subscriptions SET origin = $1"
+						" WHERE number = $2 AND origin <> $1", 2, p, "origin", NULL);
+			}
+		}
+	}
+	if (!e)
+		e = store_simple(c->pg, "COMMIT");
+	else if (PQstatus(c->pg) == CONNECTION_OK)
+		store_simple(c->pg, "ROLLBACK");
+	store_checkin(s, c);
+	return e;
+}

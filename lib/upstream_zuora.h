@@ -1,0 +1,112 @@
+#pragma once
+/*
+ * upstream_zuora: the Zuora v1 REST client. OAuth client credentials
+ * (POST /oauth/token, token cached until 60 s before expires_in, one
+ * refresh on a 401), ZOQL paging (POST /v1/action/query + queryMore) over
+ * Account, Contact and Subscription, and single-record reads
+ * (GET /v1/subscriptions/{key}, GET /v1/accounts/{key}) for read-through.
+ * Transient answers (429, 5xx, HTTP 200 success:false with reason category
+ * 50, 61, 70 or 99) are retried by the upstream core.
+ *
+ * A client is not thread-safe: one per thread (it owns a curl handle).
+ * The mappers at the end are pure and unit-tested.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "metrics.h"
+#include "store_sync.h"
+#include "upstream.h"
+
+struct zuora_options {
+	const char *base_url;       /* https://rest.zuora.com (no trailing path) */
+	const char *client_id;
+	const char *client_secret;
+	const char *ssp_field;      /* SSPChannel__c: custom field name */
+	const char *ca_file;        /* NULL: system bundle */
+	unsigned batch_size;        /* ZOQL page size 1..2000 [2000] */
+	struct upstream_tuning tuning;
+	struct metrics *metrics;    /* may be NULL */
+	const atomic_bool *cancel;  /* may be NULL */
+};
+
+struct zuora_client;
+
+/*
+ * A client; the option strings are copied. NULL with a reason in why when
+ * an option is unusable (missing base URL or credentials, a field name
+ * that is not an identifier). Free with zuora_free.
+ */
+struct zuora_client *zuora_new(const struct zuora_options *o, char *why, size_t whylen);
+void zuora_free(struct zuora_client *z);
+
+/* The reason for the last failed call (static storage in z). */
+const char *zuora_last_error(const struct zuora_client *z);
+
+/*
+ * Page through obj (SYNC_ZUORA_ACCOUNT, _CONTACT or _SUBSCRIPTION) with
+ * ZOQL, every record when since_ms is NULL, else those with
+ * UpdatedDate >= *since_ms (floored to the second). fn gets each mapped
+ * page in order; its error stops the run and is returned. Errors:
+ * ERR_UNAUTHORIZED (credentials refused), ERR_UPSTREAM (bad answer, ZOQL
+ * error, garbage), ERR_RATE_LIMITED, ERR_UNAVAILABLE, ERR_TIMEOUT,
+ * ERR_TOO_LARGE; the reason is in zuora_last_error.
+ */
+enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t *since_ms,
+		     upstream_page_fn fn, void *cls);
+
+/*
+ * Read one subscription (number or id of any version; the latest version
+ * comes back) into out (owned strings; release with
+ * zuora_subscription_row_release). updated is now, as the REST body has no
+ * UpdatedDate. ERR_NOT_FOUND for an unknown key (code 50000040), ERR_INVALID
+ * for a key that is not [A-Za-z0-9_-]{1,64}, else as zuora_query.
+ */
+enum err zuora_get_subscription(struct zuora_client *z, const char *key,
+				struct zuora_subscription_row *out);
+
+/*
+ * Read one account (number or id) and its bill-to and sold-to contacts
+ * (contacts[0..*ncontacts), at most 2, owned). As zuora_get_subscription.
+ */
+enum err zuora_get_account(struct zuora_client *z, const char *key,
+			   struct zuora_account_row *out,
+			   struct zuora_contact_row contacts[2], size_t *ncontacts);
+
+/* ---- pure mappers (exposed for tests and fuzzing) ---- */
+
+/*
+ * A ZOQL query/queryMore response body into out: rows of obj, records
+ * missing a required field (Id, UpdatedDate; AccountNumber on accounts;
+ * Name, Version, AccountId, InvoiceOwnerId on subscriptions) skipped and
+ * counted, done and queryLocator. ERR_UPSTREAM with a reason for a body
+ * that is not a query result. Release out with upstream_page_release
+ * (also after an error).
+ */
+enum err zuora_map_query_page(const char *body, size_t len, enum sync_object obj,
+			      const char *ssp_field, struct upstream_page *out, char *why,
+			      size_t whylen);
+
+/*
+ * A GET /v1/subscriptions/{key} body. ERR_NOT_FOUND for success:false with
+ * reason 50000040, ERR_UPSTREAM for other failures or missing fields.
+ * now_ms becomes the row's timestamp when the body has no updatedDate.
+ */
+enum err zuora_map_rest_subscription(const char *body, size_t len, const char *ssp_field,
+				     int64_t now_ms, struct zuora_subscription_row *out,
+				     char *why, size_t whylen);
+
+/* A GET /v1/accounts/{key} body (custom fields inside basicInfo). */
+enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_field,
+				int64_t now_ms, struct zuora_account_row *out,
+				struct zuora_contact_row contacts[2], size_t *ncontacts,
+				char *why, size_t whylen);
+
+/*
+ * Is this HTTP 200 body a transient Zuora failure (success:false with a
+ * reason code whose last two digits are 50, 61, 70 or 99)?
+ */
+bool zuora_body_transient(const char *body, size_t len);

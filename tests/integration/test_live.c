@@ -1,0 +1,237 @@
+/*
+ * resellerd with the upstream simulator: read-through on a cache miss,
+ * Zuora unreachable, webhooks (auth, dedupe, refresh), POST /v1/sync and
+ * GET /v1/sync/status, and every demo channel after a real sync.
+ */
+#include "itest.h"
+
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct itest_db db;
+static struct itest_sim sim;
+static struct itest_server srv;
+static char auth_read[128], auth_admin[128];
+
+static int setup(void **state)
+{
+	char zurl[128], surl[128], env0[600], *tok;
+	const char *env[] = {zurl, surl, "ZUORA_CLIENT_ID=zuora-client", "ZUORA_CLIENT_SECRET=zuora-secret",
+			     "SALESFORCE_CLIENT_ID=sf-client", "SALESFORCE_CLIENT_SECRET=sf-secret",
+			     "RESELLERD_WEBHOOK_SECRET=s3cret", "RESELLERD_READTHROUGH_TIMEOUT_MS=1500", NULL};
+	const char *sim_args[] = {"--data", SOURCE_DIR "/tests/simulator/demo.json", NULL};
+	const char *ctl_env[] = {env0, NULL};
+	const char *import[] = {RESELLERCTL_BIN, "partners", "import",
+				SOURCE_DIR "/tests/simulator/demo-partners.csv", NULL};
+
+	(void)state;
+	itest_db_create(&db);
+	itest_sim_start(&sim, sim_args);
+	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
+	assert_int_equal(itest_run(import, ctl_env, NULL), 0);
+	tok = itest_token(&db, "live-reader", "read");
+	snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", tok);
+	free(tok);
+	tok = itest_token(&db, "live-admin", "admin");
+	snprintf(auth_admin, sizeof(auth_admin), "Authorization: Bearer %s", tok);
+	free(tok);
+	snprintf(zurl, sizeof(zurl), "ZUORA_BASE_URL=%s", sim.base);
+	snprintf(surl, sizeof(surl), "SALESFORCE_LOGIN_URL=%s", sim.base);
+	assert_int_equal(itest_server_start(&srv, db.url, env), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(itest_server_stop(&srv, SIGTERM, 15), 0);
+	itest_sim_stop(&sim);
+	itest_db_drop(&db);
+	return 0;
+}
+
+static json_t *get_channel(const char *sub, long want)
+{
+	const char *hdrs[] = {auth_read, NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j = NULL;
+
+	snprintf(url, sizeof(url), "%s/v1/subscriptions/%s/channel", srv.base, sub);
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	if (r.status != want)
+		fprintf(stderr, "%s: want %ld got %ld %s\n", sub, want, r.status, r.body);
+	assert_int_equal(r.status, want);
+	if (r.len)
+		j = itest_json(&r);
+	itest_resp_free(&r);
+	return j;
+}
+
+static void test_read_through(void **state)
+{
+	json_t *d;
+	double t0;
+
+	(void)state;
+	/* empty cache: read through from Zuora, stored, classified */
+	d = get_channel("A-S00000003", 200);
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "reseller");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(d, "freshness"), "zuora"), "origin")), "live");
+	json_decref(d);
+	/* by an older version's id, too */
+	d = get_channel("8a8aa0b00000000000000000000000f2", 200);
+	assert_string_equal(json_string_value(json_object_get(d, "subscription")), "A-S00000002");
+	json_decref(d);
+	/* Zuora does not know it: 404, fast */
+	t0 = itest_now();
+	json_decref(get_channel("A-S09999999", 404));
+	assert_true(itest_now() - t0 < 2.0);
+	/* Zuora stalls: a bounded 503, never a hang */
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions\",\"kind\":\"stall\",\"seconds\":10,\"count\":5}");
+	t0 = itest_now();
+	json_decref(get_channel("A-S00000004", 503));
+	assert_true(itest_now() - t0 < 4.0);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	/* cached answers keep answering while Zuora is down */
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1\",\"kind\":\"status\",\"status\":503,\"count\":-1}");
+	d = get_channel("A-S00000003", 200);
+	json_decref(d);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+}
+
+static long post_webhook(const char *nid, const char *body, const char *sig_header)
+{
+	const char *hdrs[] = {"Content-Type: application/json", nid, sig_header, NULL};
+	struct itest_resp r;
+	char url[256];
+	long status;
+
+	snprintf(url, sizeof(url), "%s/v1/webhooks/zuora", srv.base);
+	assert_int_equal(itest_http("POST", url, hdrs, body, &r), 0);
+	status = r.status;
+	if (status == 200)
+		assert_non_null(strstr(r.body, "\"success\":true"));
+	itest_resp_free(&r);
+	return status;
+}
+
+static void sign(const char *body, char *header, size_t n)
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	char hex[65];
+	size_t i;
+
+	HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)body, strlen(body), md, &len);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(header, n, "X-Zuora-Signature: sha256=%s", hex);
+}
+
+static void test_webhook(void **state)
+{
+	const char *body = "{\"SubscriptionNumber\":\"A-S00000007\"}";
+	char sig[128], *count;
+	json_t *d;
+	double t0;
+	bool ok = false;
+
+	(void)state;
+	sign(body, sig, sizeof(sig));
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-1", body, NULL), 401);
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-1", body, "X-Zuora-Signature: sha256=00"), 401);
+	assert_int_equal(post_webhook("X-Nothing: 1", body, sig), 400);
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-1", body, sig), 200);
+	/* Zuora retries with the same notification id: a no-op */
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-1", body, sig), 200);
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-1", body, "X-Webhook-Secret: s3cret"), 200);
+	count = itest_sql_value(&db, "SELECT count(*) FROM webhook_inbox");
+	assert_string_equal(count, "1");
+	free(count);
+	/* the named record was refreshed from Zuora */
+	t0 = itest_now();
+	while (!ok && itest_now() - t0 < 5) {
+		char *origin = itest_sql_value(&db, "SELECT origin FROM zuora_subscriptions WHERE number = 'A-S00000007'");
+
+		ok = origin && strcmp(origin, "webhook") == 0;
+		free(origin);
+		if (!ok)
+			itest_sleep_ms(50);
+	}
+	assert_true(ok);
+	d = get_channel("A-S00000007", 200);
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "undetermined");
+	json_decref(d);
+	count = itest_sql_value(&db, "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NOT NULL");
+	assert_string_equal(count, "1");
+	free(count);
+	/* the database is down: 503, so Zuora retries */
+	itest_pg("kill");
+	assert_int_equal(post_webhook("Zuora-Notification-Id: n-2", body, sig), 503);
+	itest_pg("start");
+}
+
+static void test_sync_endpoints_and_channels(void **state)
+{
+	static const char *const want[][2] = {
+		{"A-S00000001", "web_direct"}, {"A-S00000002", "sales_assisted"},
+		{"A-S00000003", "reseller"}, {"A-S00000004", "two_tier"}, {"A-S00000005", "msp"},
+		{"A-S00000006", "marketplace"}, {"A-S00000007", "undetermined"},
+		{"A-S00000008", "web_direct"},
+	};
+	const char *read_hdrs[] = {auth_read, NULL};
+	const char *admin_hdrs[] = {auth_admin, NULL};
+	struct itest_resp r;
+	char url[256];
+	double t0;
+	bool done = false;
+	size_t i;
+
+	(void)state;
+	snprintf(url, sizeof(url), "%s/v1/sync", srv.base);
+	assert_int_equal(itest_http("POST", url, read_hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 403);
+	itest_resp_free(&r);
+	assert_int_equal(itest_http("POST", url, admin_hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 202);
+	itest_resp_free(&r);
+	snprintf(url, sizeof(url), "%s/v1/sync/status", srv.base);
+	t0 = itest_now();
+	while (!done && itest_now() - t0 < 20) {
+		json_t *j;
+
+		itest_sleep_ms(200);
+		assert_int_equal(itest_http("GET", url, read_hdrs, NULL, &r), 0);
+		assert_int_equal(r.status, 200);
+		j = itest_json(&r);
+		done = json_is_false(json_object_get(j, "running")) &&
+		       json_is_number(json_object_get(json_object_get(json_object_get(j, "sources"), "zuora"), "last_success")) &&
+		       json_is_number(json_object_get(json_object_get(json_object_get(j, "sources"), "salesforce"), "last_success"));
+		json_decref(j);
+		itest_resp_free(&r);
+	}
+	assert_true(done);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		json_t *d = get_channel(want[i][0], 200);
+
+		if (strcmp(json_string_value(json_object_get(d, "channel")), want[i][1]) != 0)
+			fprintf(stderr, "%s: %s\n", want[i][0], json_string_value(json_object_get(d, "channel")));
+		assert_string_equal(json_string_value(json_object_get(d, "channel")), want[i][1]);
+		json_decref(d);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_through),
+		cmocka_unit_test(test_webhook),
+		cmocka_unit_test(test_sync_endpoints_and_channels),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
