@@ -316,6 +316,7 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 	atomic_init(&s->inflight, 0);
 	s->d = MHD_start_daemon(
 		flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip_connections,
@@ -324,7 +325,6 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		o->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 		(unsigned int)o->threads, MHD_OPTION_END);
 	if (!s->d) {

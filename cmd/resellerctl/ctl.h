@@ -20,3 +20,6 @@ int ctl_usage(struct ctl *ctl, const char *name);
 /* ctl_data.c */
 int ctl_cmd_partners(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_lookup(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_simulate.c */
+int ctl_cmd_simulate(struct ctl *ctl, int argc, char **argv);

@@ -38,6 +38,8 @@ static const struct command commands[] = {
 	 "Replace the partner registry with a CSV file (all or nothing)."},
 	{"lookup", ctl_cmd_lookup, "lookup SUBSCRIPTION",
 	 "Print the channel decision JSON for a subscription number or id."},
+	{"simulate", ctl_cmd_simulate, "simulate --port N [--data FILE | --generate N]",
+	 "Run the Zuora and Salesforce simulator in the foreground (demo, tests)."},
 };
 
 static void usage(FILE *f)
@@ -179,6 +181,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(commands[i].name, "simulate") == 0)
+		return ctl_cmd_simulate(&ctl, argc - 1, argv + 1);
 	if (argc > 2 && strcmp(argv[2], "--help") == 0) {
 		printf("usage: resellerctl %s\n  %s\n", commands[i].usage, commands[i].help);
 		return 0;
