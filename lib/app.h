@@ -17,6 +17,7 @@ struct catalog;
 struct dcache;
 struct sync;
 struct refresh;
+struct audit;
 
 struct app {
 	struct config cfg;
@@ -29,8 +30,10 @@ struct app {
 	struct store_listener *listener;
 	struct sync *sync;
 	struct refresh *refresh;
+	struct audit *audit;
 	atomic_bool draining; /* SIGTERM seen: /readyz answers 503 */
 	double start_time;
+	char *tls_pem[2]; /* certificate and key text while serving HTTPS */
 };
 
 /* The route table and its size (handlers.c). */

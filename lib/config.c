@@ -53,6 +53,8 @@ static const struct cfg_entry table[] = {
 	{"SALESFORCE_RESALE_PARTNER_FIELD", CFG_STRING, "Resale_Partner__c", 0, 0, S(salesforce_resale_partner_field), 0},
 	{"SALESFORCE_DISTRIBUTOR_FIELD", CFG_STRING, "Distributor__c", 0, 0, S(salesforce_distributor_field), 0},
 	{"RESELLERD_CA_FILE", CFG_FILE, NULL, 0, 0, S(ca_file), 0},
+	{"RESELLERD_TLS_CERT", CFG_FILE, NULL, 0, 0, S(tls_cert), 0},
+	{"RESELLERD_TLS_KEY", CFG_FILE, NULL, 0, 0, S(tls_key), 0},
 	{"RESELLERD_WEBHOOK_SECRET", CFG_SECRET, NULL, 0, 0, S(webhook_secret), 0},
 	{"RESELLERD_HANDBOOK_BASE_URL", CFG_STRING, "https://handbook.gitlab.com", 0, 0, S(handbook_base_url), 0},
 	{"RESELLERD_LOG_LEVEL", CFG_LEVEL, "info", 0, 0, S(log_level), 0},
@@ -243,6 +245,10 @@ bool config_load(struct config *c, config_getenv_fn getenv_fn, char *err,
 			ok = false;
 		}
 		free(v);
+	}
+	if (ok && !c->tls_cert != !c->tls_key) {
+		buf_printf(&msg, "RESELLERD_TLS_CERT and RESELLERD_TLS_KEY must be set together");
+		ok = false;
 	}
 	if (!ok)
 		snprintf(err, errlen, "bad configuration: %s", msg.ptr ? msg.ptr : "");

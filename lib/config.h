@@ -27,6 +27,8 @@ struct config {
 	char *salesforce_resale_partner_field;
 	char *salesforce_distributor_field;
 	char *ca_file;
+	char *tls_cert;  /* RESELLERD_TLS_CERT: PEM file, with tls_key */
+	char *tls_key;
 	char *webhook_secret;
 	char *handbook_base_url;
 	char *log_level;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "codec.h"
 #include "dcache.h"
@@ -196,6 +197,7 @@ HANDLER(h_channel)
 		problem_bad_key(res, req, raw);
 		return;
 	}
+	audit_record(app->audit, res->token_name, "channel", key, req->request_id);
 	if (!wants_markdown(req) && dcache_get(app->dcache, key, &body, &len, etag)) {
 		send_decision(req, res, body, len, etag);
 		return;
@@ -226,7 +228,8 @@ HANDLER(h_channel)
 
 /* ===== POST /v1/channel/batch ===== */
 
-static json_t *batch_one(struct app *app, const struct http_request *req, json_t *item)
+static json_t *batch_one(struct app *app, const struct http_request *req, const char *res_token,
+			 json_t *item)
 {
 	char key[SUBSCRIPTION_KEY_MAX];
 	const char *raw = json_string_value(item);
@@ -242,6 +245,7 @@ static json_t *batch_one(struct app *app, const struct http_request *req, json_t
 		return json_pack("{s:o, s:i, s:o}", "subscription", raw ? json_string(raw) : json_null(),
 				 "status", 400, "problem", problem_object(req, ERR_INVALID, detail));
 	}
+	audit_record(app->audit, res_token, "batch", key, req->request_id);
 	e = decide(app, key, &x);
 	if (e) {
 		char detail[160];
@@ -282,7 +286,7 @@ HANDLER(h_batch)
 	} else {
 		results = json_array();
 		json_array_foreach(list, i, item)
-			json_array_append_new(results, batch_one(app, req, item));
+			json_array_append_new(results, batch_one(app, req, res->token_name, item));
 		respond_json(res, 200, json_pack("{s:o}", "results", results));
 	}
 	json_decref(body);
@@ -392,6 +396,7 @@ HANDLER(h_evaluate)
 		   (facts && !read_facts(facts, false, &f, detail, sizeof(detail)))) {
 		respond_problem(res, req, ERR_INVALID, detail);
 	} else {
+		audit_record(app->audit, res->token_name, type, key, req->request_id);
 		e = decide(app, key, &x);
 		if (e) {
 			problem_decide(res, req, e, key);
@@ -465,6 +470,7 @@ HANDLER(h_search)
 				"(1 to 200 characters)");
 		return;
 	}
+	audit_record(app->audit, res->token_name, "search", a.by, req->request_id);
 	arr = json_array();
 	e = store_search_each(app->store, a.by, a.value, search_row, arr);
 	if (e) {

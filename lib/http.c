@@ -311,22 +311,47 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 	else
 		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
 
+	if (o->tls_cert_pem) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->o = *o;
 	atomic_init(&s->inflight, 0);
-	s->d = MHD_start_daemon(
-		flags, (uint16_t)o->port, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->per_ip_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		o->threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-		(unsigned int)o->threads, MHD_OPTION_END);
+	{
+		/* The logger comes first so that no MHD message bypasses it. */
+		struct MHD_OptionItem opts[] = {
+			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+			{MHD_OPTION_SOCK_ADDR, 0, &ss},
+			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
+			{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_connections, NULL},
+			{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
+			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_CONNECTION_MEMORY, NULL},
+			{MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
+			{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+			{MHD_OPTION_END, 0, NULL}, /* thread pool size */
+			{MHD_OPTION_END, 0, NULL}, /* TLS key */
+			{MHD_OPTION_END, 0, NULL}, /* TLS cert */
+			{MHD_OPTION_END, 0, NULL},
+		};
+		size_t k = 9;
+
+		if (o->threads)
+			opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+							    (intptr_t)o->threads, NULL};
+		if (o->tls_cert_pem) {
+			opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+							    (void *)(uintptr_t)o->tls_key_pem};
+			opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+							    (void *)(uintptr_t)o->tls_cert_pem};
+		}
+		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+					MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	}
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not allowed)",
 			 o->host, o->port);

@@ -72,6 +72,8 @@ struct http_options {
 	unsigned per_ip_connections;
 	unsigned timeout_s;
 	size_t max_body;
+	const char *tls_cert_pem; /* both set: HTTPS (PEM text, borrowed) */
+	const char *tls_key_pem;
 	http_dispatch_fn dispatch;
 	http_complete_fn complete; /* after the response is queued */
 	void *cls;

@@ -55,6 +55,7 @@ static const struct {
 	[MC_WEBHOOK_REJECTED] = {"resellerd_webhook_deliveries_total", "result=\"rejected\"", NULL},
 	[MC_READTHROUGH_OK] = {"resellerd_readthrough_total", "result=\"ok\"", "Cache misses read through from Zuora, by result."},
 	[MC_READTHROUGH_FAILED] = {"resellerd_readthrough_total", "result=\"failed\"", NULL},
+	[MC_AUDIT_DROPPED] = {"resellerd_audit_dropped_total", "", "Audit entries dropped because the database was away too long."},
 };
 
 struct metrics *metrics_new(const char *const *route_names, size_t n)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "catalog.h"
 #include "dcache.h"
@@ -85,8 +86,27 @@ static void on_change(void *cls, const char *payload)
 	}
 }
 
+/* A PEM file's text (at most 1 MiB), or NULL. */
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (!buf_append(&b, chunk, n))
+			break;
+	fclose(f);
+	return b.ptr;
+}
+
 int service_start(struct app *app, char *err, size_t errlen)
 {
+	char *tls_cert = NULL, *tls_key = NULL;
 	struct http_options ho;
 	char why[256];
 	enum err e;
@@ -107,6 +127,8 @@ int service_start(struct app *app, char *err, size_t errlen)
 	sync_start_background(app->sync, (unsigned)app->cfg.sync_interval);
 	app->refresh = refresh_new(app);
 	refresh_start(app->refresh);
+	app->audit = audit_new(app, 100000);
+	audit_start(app->audit);
 	if (app->cfg.decision_cache_mb > 0)
 		app->listener = store_listen_start(app->cfg.database_url,
 						   (unsigned)app->cfg.db_connect_timeout_s, on_change, app);
@@ -119,10 +141,26 @@ int service_start(struct app *app, char *err, size_t errlen)
 	ho.per_ip_connections = (unsigned)app->cfg.http_per_ip_connections;
 	ho.timeout_s = (unsigned)app->cfg.http_connection_timeout_s;
 	ho.max_body = (size_t)app->cfg.http_max_body;
+	if (app->cfg.tls_cert) {
+		tls_cert = read_pem(app->cfg.tls_cert);
+		tls_key = read_pem(app->cfg.tls_key);
+		if (!tls_cert || !tls_key) {
+			snprintf(err, errlen, "cannot read RESELLERD_TLS_CERT or RESELLERD_TLS_KEY");
+			free(tls_cert);
+			free(tls_key);
+			return -1;
+		}
+		ho.tls_cert_pem = tls_cert;
+		ho.tls_key_pem = tls_key;
+	}
 	ho.dispatch = app_dispatch;
 	ho.complete = app_complete;
 	ho.cls = app;
 	app->http = http_start(&ho, err, errlen);
+	/* MHD keeps pointers to the key and certificate for the daemon's
+	 * life; they live in app until service_release. */
+	app->tls_pem[0] = tls_cert;
+	app->tls_pem[1] = tls_key;
 	if (!app->http)
 		return -1;
 	{
@@ -158,6 +196,7 @@ void service_stop(struct app *app)
 	refresh_stop(app->refresh);
 	if (app->sync)
 		sync_stop(app->sync);
+	audit_stop(app->audit);
 }
 
 void service_release(struct app *app)
@@ -169,6 +208,8 @@ void service_release(struct app *app)
 	app->listener = NULL;
 	refresh_free(app->refresh);
 	app->refresh = NULL;
+	audit_free(app->audit);
+	app->audit = NULL;
 	if (app->sync) {
 		sync_stop(app->sync);
 		sync_free(app->sync);
@@ -188,5 +229,8 @@ void service_release(struct app *app)
 	app->metrics = NULL;
 	store_close(app->store);
 	app->store = NULL;
+	free(app->tls_pem[0]);
+	free(app->tls_pem[1]);
+	app->tls_pem[0] = app->tls_pem[1] = NULL;
 	config_release(&app->cfg);
 }

@@ -151,9 +151,15 @@ struct partner_row {
 enum err store_partners_replace(struct store *s, const struct partner_row *rows, size_t n,
 				char *why, size_t whylen);
 
-/* Record who looked at what (best effort: failures are logged only). */
-void store_audit(struct store *s, const char *token_name, const char *action,
-		 const char *subject, const char *request_id);
+struct store_audit_row {
+	const char *token_name, *action, *subject, *request_id;
+	const char *at; /* RFC 3339 */
+};
+
+/* Append audit rows in one statement. */
+enum err store_audit_write(struct store *s, const struct store_audit_row *rows, size_t n);
+/* Delete audit rows older than the audit_retention_days policy setting. */
+enum err store_audit_purge(struct store *s);
 
 /* ---- change feed (store_listen.c) ---- */
 

@@ -324,16 +324,64 @@ enum err store_partners_replace(struct store *s, const struct partner_row *rows,
 	return e;
 }
 
-void store_audit(struct store *s, const char *token_name, const char *action,
-		 const char *subject, const char *request_id)
+enum err store_audit_write(struct store *s, const struct store_audit_row *rows, size_t n)
 {
-	const char *params[4] = {token_name, action, subject, request_id};
+	struct buf cols[5];
+	const char *params[5];
 	struct pconn *c;
 	PGresult *r;
+	enum err e;
+	size_t i;
+	int k;
 
-	if (store_checkout(s, &c))
-		return;
-	if (store_exec(s, c, STMT_AUDIT, params, 4, false, &r) == ERR_OK)
+	for (k = 0; k < 5; k++) {
+		buf_init(&cols[k], 64u << 20);
+		buf_puts(&cols[k], "{");
+	}
+	for (i = 0; i < n; i++) {
+		const char *v[5] = {rows[i].token_name, rows[i].action, rows[i].subject,
+				    rows[i].request_id, rows[i].at};
+
+		for (k = 0; k < 5; k++) {
+			const char *p;
+
+			buf_puts(&cols[k], i ? ",\"" : "\"");
+			for (p = v[k]; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					buf_append(&cols[k], "\\", 1);
+				buf_append(&cols[k], p, 1);
+			}
+			buf_puts(&cols[k], "\"");
+		}
+	}
+	for (k = 0; k < 5; k++) {
+		buf_puts(&cols[k], "}");
+		params[k] = cols[k].ptr;
+	}
+	e = store_checkout(s, &c);
+	if (!e) {
+		e = store_exec(s, c, STMT_AUDIT, params, 5, false, &r);
+		if (!e)
+			PQclear(r);
+		store_checkin(s, c);
+	}
+	for (k = 0; k < 5; k++)
+		buf_release(&cols[k]);
+	return e;
+}
+
+enum err store_audit_purge(struct store *s)
+{
+	struct pconn *c;
+	PGresult *r;
+	enum err e;
+
+	e = store_checkout(s, &c);
+	if (e)
+		return e;
+	e = store_exec(s, c, STMT_AUDIT_PURGE, NULL, 0, false, &r);
+	if (!e)
 		PQclear(r);
 	store_checkin(s, c);
+	return e;
 }

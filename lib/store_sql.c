@@ -85,6 +85,10 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		" WHERE lower(a.name) LIKE '%' || replace(replace(replace(lower($1), '\\', '\\\\'),"
 		" '%', '\\%'), '_', '\\_') || '%' ORDER BY a.name, a.number LIMIT 50"},
 	[STMT_AUDIT] = {"audit",
-		"INSERT INTO audit_log (token_name, action, subject, request_id) VALUES ($1, $2, $3, $4)"},
+		"INSERT INTO audit_log (token_name, action, subject, request_id, at)"
+		" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])"},
+	[STMT_AUDIT_PURGE] = {"audit_purge",
+		"DELETE FROM audit_log WHERE at < now() - make_interval(days =>"
+		" coalesce((SELECT value::int FROM policy_settings WHERE key = 'audit_retention_days'), 90))"},
 };
 const int store_stmt_count = STMT__COUNT;

@@ -7,7 +7,7 @@ libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev \
 libcmocka-dev postgresql-15 postgresql-client-15"
 # What only the tests need (scripts/check): static checks of docker/ and
 # ops/ (python3-yaml, promtool) and the browser test (chromium).
-RESELLERD_TEST_PACKAGES="python3 python3-yaml prometheus chromium"
+RESELLERD_TEST_PACKAGES="python3 python3-yaml prometheus chromium openssl"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -367,6 +367,8 @@ int itest_http(const char *method, const char *url, const char *const *headers,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (getenv("ITEST_CAINFO"))
+		curl_easy_setopt(c, CURLOPT_CAINFO, getenv("ITEST_CAINFO"));
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

@@ -426,6 +426,51 @@ static void test_partners_import_rejects_bad_file(void **state)
 	unlink(path);
 }
 
+static void test_audit_log(void **state)
+{
+	double t0 = itest_now();
+	char *n = NULL;
+
+	(void)state;
+	json_decref(call("GET", "/v1/subscriptions/A-S00000005/channel", NULL, 200, NULL));
+	/* written by the audit thread within about a second, off the request path */
+	while (itest_now() - t0 < 5) {
+		free(n);
+		n = itest_sql_value(&db, "SELECT count(*) FROM audit_log WHERE token_name = 'api-reader'"
+				    " AND action = 'channel' AND subject = 'A-S00000005'");
+		if (n && strcmp(n, "0") != 0)
+			break;
+		itest_sleep_ms(100);
+	}
+	assert_non_null(n);
+	assert_string_not_equal(n, "0");
+	free(n);
+	/* retention: rows older than the policy's days are purged */
+	itest_sql(&db, "INSERT INTO audit_log (at, token_name, action, subject) VALUES (now() - interval '400 days', 'x', 'channel', 'old')");
+	n = itest_sql_value(&db, "SELECT count(*) FROM audit_log WHERE subject = 'old'");
+	assert_string_equal(n, "1");
+	free(n);
+	{
+		/* an instance purges at start (then hourly) */
+		struct itest_server other;
+
+		assert_int_equal(itest_server_start(&other, db.url, NULL), 0);
+		t0 = itest_now();
+		do {
+			itest_sleep_ms(100);
+			n = itest_sql_value(&db, "SELECT count(*) FROM audit_log WHERE subject = 'old'");
+			if (strcmp(n, "0") == 0)
+				break;
+			free(n);
+			n = NULL;
+		} while (itest_now() - t0 < 5);
+		assert_non_null(n);
+		assert_string_equal(n, "0");
+		free(n);
+		assert_int_equal(itest_server_stop(&other, SIGTERM, 10), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_search_partners_workflows),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_partners_import_rejects_bad_file),
+		cmocka_unit_test(test_audit_log),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -412,6 +412,39 @@ static void test_database_restart_recovers(void **state)
 	assert_int_equal(itest_server_stop(&s, SIGTERM, 10), 0);
 }
 
+static void test_tls_listener(void **state)
+{
+	const char *gen[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+			     "-keyout", "/tmp/itest-tls.key", "-out", "/tmp/itest-tls.crt", "-days", "1",
+			     "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", NULL};
+	const char *env[] = {"RESELLERD_TLS_CERT=/tmp/itest-tls.crt",
+			     "RESELLERD_TLS_KEY=/tmp/itest-tls.key", NULL};
+	const char *half[] = {"RESELLERD_TLS_CERT=/tmp/itest-tls.crt", NULL};
+	struct itest_server s;
+	struct itest_resp r;
+	char url[128];
+
+	(void)state;
+	assert_int_equal(itest_run(gen, NULL, NULL), 0);
+	/* a certificate without its key is a configuration error */
+	assert_int_equal(itest_server_start(&s, db.url, half), -1);
+	assert_int_equal(itest_server_start(&s, db.url, env), 0);
+	setenv("ITEST_CAINFO", "/tmp/itest-tls.crt", 1);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/readyz", s.port);
+	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+	unsetenv("ITEST_CAINFO");
+	/* plain HTTP to the TLS port gets nothing useful */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/readyz", s.port);
+	itest_http("GET", url, NULL, NULL, &r);
+	assert_true(r.status != 200);
+	itest_resp_free(&r);
+	assert_int_equal(itest_server_stop(&s, SIGTERM, 10), 0);
+	unlink("/tmp/itest-tls.crt");
+	unlink("/tmp/itest-tls.key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_pool_exhaustion_answers_503),
 		cmocka_unit_test(test_sigterm_drains_in_flight),
 		cmocka_unit_test(test_database_restart_recovers),
+		cmocka_unit_test(test_tls_listener),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

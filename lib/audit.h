@@ -1,0 +1,23 @@
+#pragma once
+/*
+ * audit: who looked up which subscription (OWASP API1). Lookups append to
+ * a bounded in-memory queue (no database round trip on the request path);
+ * a thread writes the queue to audit_log once a second in one statement,
+ * and deletes rows older than the audit_retention_days policy setting
+ * once an hour. If the database is away long enough for the queue to
+ * fill, the oldest entries are dropped and counted
+ * (resellerd_audit_dropped_total): the lookup never waits for the audit.
+ */
+#include "app.h"
+
+struct audit;
+
+struct audit *audit_new(struct app *app, size_t capacity);
+void audit_start(struct audit *a);
+/* Record one access (strings copied; truncated to 64 bytes each). */
+void audit_record(struct audit *a, const char *token_name, const char *action,
+		  const char *subject, const char *request_id);
+/* Write what is queued now (tests, shutdown). */
+void audit_flush(struct audit *a);
+void audit_stop(struct audit *a);
+void audit_free(struct audit *a);
