@@ -132,10 +132,16 @@ static enum err prepare(struct pconn *c, int stmt)
 	if (c->prepared & bit)
 		return ERR_OK;
 	r = PQprepare(c->pg, store_stmts[stmt].name, store_stmts[stmt].sql, 0, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		e = store_error(c->pg, r, store_stmts[stmt].name);
-	else
+		if (!PQresultErrorField(r, PG_DIAG_SQLSTATE)) {
+			/* lost mid-write: drop it so the retry reconnects */
+			PQfinish(c->pg);
+			c->pg = NULL;
+		}
+	} else {
 		c->prepared |= bit;
+	}
 	PQclear(r);
 	return e;
 }
@@ -215,7 +221,9 @@ enum err store_error(PGconn *pg, const PGresult *res, const char *what)
 	msg[strcspn(msg, "\n")] = '\0';
 	log_warn("database error in %s: %s (sqlstate %s)", what, msg,
 		 state ? state : "none");
-	if (PQstatus(pg) != CONNECTION_OK)
+	/* No SQLSTATE means libpq itself failed: the connection is gone
+	 * even if PQstatus has not noticed yet. */
+	if (PQstatus(pg) != CONNECTION_OK || !state)
 		return ERR_UNAVAILABLE;
 	/* 57014 query_canceled (statement timeout), 55P03 lock_not_available,
 	 * class 08 connection exceptions, 57P0x shutdown/crash: transient. */
@@ -238,12 +246,13 @@ enum err store_exec(struct store *s, struct pconn *c, int stmt,
 		PGresult *r;
 		ExecStatusType st;
 		enum err e;
+		bool lost;
 
-		e = attempt ? revive(s, c) : ERR_OK;
+		e = attempt || !c->pg ? revive(s, c) : ERR_OK;
 		if (!e)
 			e = prepare(c, stmt);
 		if (e) {
-			if (!retry || attempt || PQstatus(c->pg) == CONNECTION_OK)
+			if (!retry || attempt || (c->pg && PQstatus(c->pg) == CONNECTION_OK))
 				return e;
 			continue;
 		}
@@ -254,9 +263,16 @@ enum err store_exec(struct store *s, struct pconn *c, int stmt,
 			*res = r;
 			return ERR_OK;
 		}
+		lost = PQresultErrorField(r, PG_DIAG_SQLSTATE) == NULL ||
+		       PQstatus(c->pg) != CONNECTION_OK;
 		e = store_error(c->pg, r, store_stmts[stmt].name);
 		PQclear(r);
-		if (PQstatus(c->pg) == CONNECTION_OK || !retry)
+		if (lost) {
+			/* Drop the session so revive() opens a fresh one. */
+			PQfinish(c->pg);
+			c->pg = NULL;
+		}
+		if (!lost || !retry)
 			return e;
 		/* The session died (restart, pg_terminate_backend): retry. */
 	}
