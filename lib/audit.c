@@ -13,7 +13,8 @@
 
 struct entry {
 	char token[FIELD], action[FIELD], subject[FIELD], request_id[FIELD];
-	char at[40];
+	double at;     /* formatted at flush time, off the request path */
+	char at_text[40];
 };
 
 struct audit {
@@ -59,7 +60,7 @@ void audit_record(struct audit *a, const char *token_name, const char *action,
 	strlcpy_(e->action, action, FIELD);
 	strlcpy_(e->subject, subject, FIELD);
 	strlcpy_(e->request_id, request_id ? request_id : "", FIELD);
-	format_rfc3339(now_unix(), e->at, sizeof(e->at));
+	e->at = now_unix();
 	a->n++;
 	pthread_mutex_unlock(&a->mu);
 }
@@ -83,7 +84,8 @@ void audit_flush(struct audit *a)
 		rows[i].action = e->action;
 		rows[i].subject = e->subject;
 		rows[i].request_id = e->request_id;
-		rows[i].at = e->at;
+		format_rfc3339(e->at, e->at_text, sizeof(e->at_text));
+		rows[i].at = e->at_text;
 	}
 	pthread_mutex_unlock(&a->mu);
 	/* The entries stay in the ring (and may be overwritten only by new
