@@ -353,10 +353,10 @@ static const char *zoql_object(enum sync_object obj)
 }
 
 static void build_zoql(const struct zuora_client *z, enum sync_object obj,
-		       const int64_t *since_ms, struct buf *q)
+		       const int64_t *since_ms, bool with_ssp, struct buf *q)
 {
 	buf_printf(q, "select %s", select_lists[obj]);
-	if (z->ssp_field && obj != SYNC_ZUORA_CONTACT)
+	if (with_ssp && z->ssp_field && obj != SYNC_ZUORA_CONTACT)
 		buf_printf(q, ", %s", z->ssp_field);
 	buf_printf(q, " from %s", zoql_object(obj));
 	if (since_ms) {
@@ -409,14 +409,28 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 	if (obj > SYNC_ZUORA_SUBSCRIPTION)
 		return ERR_INVALID;
 	z->last_error[0] = '\0';
-	buf_init(&q, 4096);
-	build_zoql(z, obj, since_ms, &q);
-	body = json_pack("{s:s, s:{s:I}}", "queryString", q.ptr, "conf", "batchSize",
-			 (json_int_t)z->batch_size);
-	buf_release(&q);
 	memset(&page, 0, sizeof(page));
-	e = query_page(z, obj, "/v1/action/query", body, &page);
-	json_decref(body);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* The SSPChannel custom field lives on the Account in some
+		 * tenants and on the Subscription in others (DOMAIN.md); ZOQL
+		 * refuses a field the object does not have. Retry once
+		 * without it rather than fail the object. */
+		bool with_ssp = attempt == 0 && z->ssp_field && obj != SYNC_ZUORA_CONTACT;
+
+		buf_init(&q, 4096);
+		build_zoql(z, obj, since_ms, with_ssp, &q);
+		body = json_pack("{s:s, s:{s:I}}", "queryString", q.ptr, "conf", "batchSize",
+				 (json_int_t)z->batch_size);
+		buf_release(&q);
+		e = query_page(z, obj, "/v1/action/query", body, &page);
+		json_decref(body);
+		if (!with_ssp || (e != ERR_INVALID && e != ERR_UPSTREAM))
+			break;
+		log_warn("zuora: %s query with %s failed (%s); retrying without it",
+			 zoql_object(obj), z->ssp_field, zuora_last_error(z));
+		upstream_page_release(&page);
+		memset(&page, 0, sizeof(page));
+	}
 	while (!e) {
 		char *locator;
 
