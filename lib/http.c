@@ -194,6 +194,39 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 	return ret;
 }
 
+struct framing {
+	int content_length;
+	int transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	/* whitespace before the colon (RFC 9112 5.1): must be rejected */
+	if (strpbrk(key, " \t"))
+		f->content_length += 2;
+	else if (strcasecmp(key, "Content-Length") == 0)
+		f->content_length += 1 + (value && strchr(value, ',') ? 1 : 0);
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		f->transfer_encoding++;
+	return MHD_YES;
+}
+
+/* Conflicting message framing (RFC 9112 6.3): several Content-Length, or
+ * Content-Length with Transfer-Encoding. libmicrohttpd 0.9.75 accepts
+ * these (a smuggling risk), and header names with whitespace before the
+ * colon: we refuse them and close the connection. */
+static bool ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct framing f = {0, 0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.content_length > 1 || (f.content_length && f.transfer_encoding);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -218,6 +251,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		buf_init(&ctx->body, s->o.max_body);
 		atomic_fetch_add(&s->inflight, 1);
 		*req_cls = ctx;
+		if (ambiguous_framing(conn)) {
+			char body[400];
+			int n = snprintf(body, sizeof(body),
+				"{\"type\":\"urn:resellerd:problem:invalid-request\","
+				"\"title\":\"Bad Request\",\"status\":400,"
+				"\"detail\":\"conflicting Content-Length / Transfer-Encoding\","
+				"\"request_id\":\"%s\"}", ctx->req.request_id);
+			struct MHD_Response *r = MHD_create_response_from_buffer(
+				(size_t)n, body, MHD_RESPMEM_MUST_COPY);
+
+			/* queued on the first call on purpose: MHD closes the
+			 * connection, which is what a smuggling attempt gets */
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+			MHD_add_response_header(r, "X-Request-Id", ctx->req.request_id);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+			ret = MHD_queue_response(conn, 400, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

@@ -127,7 +127,7 @@ int service_start(struct app *app, char *err, size_t errlen)
 	sync_start_background(app->sync, (unsigned)app->cfg.sync_interval);
 	app->refresh = refresh_new(app);
 	refresh_start(app->refresh);
-	app->audit = audit_new(app, 100000);
+	app->audit = audit_new(app, 8192);
 	audit_start(app->audit);
 	if (app->cfg.decision_cache_mb > 0)
 		app->listener = store_listen_start(app->cfg.database_url,

@@ -237,6 +237,9 @@ enum err store_error(PGconn *pg, const PGresult *res, const char *what)
 		return ERR_UNAVAILABLE;
 	if (state && strcmp(state, "23505") == 0)
 		return ERR_CONFLICT;
+	/* class 22 (data exception, e.g. invalid UTF-8 from a client) */
+	if (state && strncmp(state, "22", 2) == 0)
+		return ERR_INVALID;
 	return ERR_INTERNAL;
 }
 
