@@ -1,8 +1,9 @@
 /*
- * The sync's writes: one dedicated session holding the sync advisory lock,
- * and per page one transaction that upserts the rows (one statement per
- * table over unnest() of text arrays: a single round trip per page) and
- * advances the watermark. See store_sync.h for the guarantees.
+ * The sync's writes: one dedicated session holding the sync advisory lock
+ * (and worker sessions covered by it, see store_sync_open_worker), and per
+ * page one transaction that upserts the rows (one prepared statement per
+ * table over unnest() of text arrays) and advances the watermark. See
+ * store_sync.h for the guarantees.
  */
 #include "store_sync.h"
 #include "store_internal.h"
@@ -17,9 +18,13 @@
 /* pg_advisory_lock key: "rslrsync" as a big-endian int64 (the migrator
  * uses "resellrd"). */
 #define SYNC_LOCK_KEY "8247054581464919651"
+/* The run's worker sessions hold this one shared: "rslrsynw". */
+#define SYNC_WORKER_LOCK_KEY "8247054581464919671"
 
 struct store_sync_session {
 	PGconn *pg;
+	struct store *store;
+	bool prepared[SYNC_OBJECT__COUNT][2]; /* see upsert_page */
 };
 
 /* ===== rows ===== */
@@ -201,22 +206,26 @@ static const char contact_sql[] =
 	"  synced_at = excluded.synced_at"
 	" WHERE excluded.source_updated_at >= t.source_updated_at";
 
-/* Every version id goes to zuora_subscription_ids; only latest versions
- * reach zuora_subscriptions, where a higher version (or the same version
- * with a newer-or-equal UpdatedDate) wins. */
+/* Every version id goes to zuora_subscription_ids (its own statement over
+ * the first two columns: cheaper than one statement with a CTE read twice;
+ * DO NOTHING tolerates an id twice in a page); only latest versions reach
+ * zuora_subscriptions, where a higher version (or the same version with a
+ * newer-or-equal UpdatedDate) wins. */
+static const char subscription_ids_sql[] =
+	"INSERT INTO zuora_subscription_ids (id, number)"
+	" SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING";
+
 static const char subscription_sql[] =
-	"WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[],"
-	"  $5::text[], $6::date[], $7::date[], $8::text[], $9::text[], $10::text[],"
-	"  $11::text[], $12::timestamptz[])"
-	"  AS r(id, number, version, latest, status, ts, te, acct, owner, cby, ssp, upd)),"
-	" ids AS (INSERT INTO zuora_subscription_ids (id, number)"
-	"  SELECT DISTINCT ON (id) id, number FROM r ORDER BY id"
-	"  ON CONFLICT (id) DO NOTHING)"
-	" INSERT INTO zuora_subscriptions AS t (number, id, version, status, term_start,"
+	"INSERT INTO zuora_subscriptions AS t (number, id, version, status, term_start,"
 	"  term_end, account_id, invoice_owner_id, created_by_id, ssp_channel,"
 	"  source_updated_at, synced_at, origin)"
 	" SELECT DISTINCT ON (number) number, id, version, status, ts, te, acct, owner, cby,"
-	"  ssp, upd, now(), 'sync' FROM r WHERE latest"
+	"  ssp, upd, now(), 'sync'"
+	" FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[],"
+	"  $5::text[], $6::date[], $7::date[], $8::text[], $9::text[], $10::text[],"
+	"  $11::text[], $12::timestamptz[])"
+	"  AS r(id, number, version, latest, status, ts, te, acct, owner, cby, ssp, upd)"
+	" WHERE latest"
 	" ORDER BY number, version DESC, upd DESC"
 	" ON CONFLICT (number) DO UPDATE SET id = excluded.id, version = excluded.version,"
 	"  status = excluded.status, term_start = excluded.term_start,"
@@ -398,22 +407,106 @@ static enum err exec_params(PGconn *pg, const char *sql, int n, const char *cons
 	}
 }
 
+/* The statements of a page, in order (the subscription page has two). */
+struct page_sql {
+	const char *sql;
+	int nparams;
+};
+
+static size_t page_statements(enum sync_object obj, const char *main_sql, int ncols,
+			      struct page_sql out[2])
+{
+	size_t n = 0;
+
+	if (obj == SYNC_ZUORA_SUBSCRIPTION)
+		out[n++] = (struct page_sql){subscription_ids_sql, 2};
+	out[n++] = (struct page_sql){main_sql, ncols};
+	return n;
+}
+
+/* Statement names of a sync session's prepared statements. */
+static const char *const prepared_names[SYNC_OBJECT__COUNT][2] = {
+	[SYNC_ZUORA_ACCOUNT] = {"rs_account", NULL},
+	[SYNC_ZUORA_CONTACT] = {"rs_contact", NULL},
+	[SYNC_ZUORA_SUBSCRIPTION] = {"rs_subscription_ids", "rs_subscription"},
+	[SYNC_SF_QUOTE] = {"rs_quote", NULL},
+	[SYNC_SF_OPPORTUNITY_PARTNER] = {"rs_partner", NULL},
+};
+
+static enum err check_result(PGconn *pg, PGresult *r, const char *what)
+{
+	ExecStatusType st = PQresultStatus(r);
+	enum err e = ERR_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		e = store_error(pg, r, what);
+	PQclear(r);
+	return e;
+}
+
+/*
+ * Upsert the rows of page p on pg. With a sync session (ss not NULL) the
+ * statements are prepared once per session (no parse and plan per page);
+ * otherwise (a pooled connection) they are sent with their text.
+ */
+static enum err upsert_page(PGconn *pg, struct store_sync_session *ss,
+			    const struct sync_page *p)
+{
+	struct col cols[MAX_COLS];
+	const char *params[MAX_COLS];
+	struct page_sql st[2];
+	const char *sql;
+	size_t nst, i;
+	int ncols = 0, k;
+	enum err e = ERR_OK;
+
+	if (p->n == 0)
+		return ERR_OK;
+	sql = build_columns(p, cols, &ncols);
+	for (k = 0; k < ncols; k++)
+		params[k] = col_done(&cols[k]);
+	nst = page_statements(p->obj, sql, ncols, st);
+	for (i = 0; !e && i < nst; i++) {
+		if (!ss) {
+			e = exec_params(pg, st[i].sql, st[i].nparams, params,
+					objects[p->obj].object, NULL);
+			continue;
+		}
+		if (!ss->prepared[p->obj][i]) {
+			e = check_result(pg, PQprepare(pg, prepared_names[p->obj][i], st[i].sql,
+						       st[i].nparams, NULL),
+					 objects[p->obj].object);
+			if (e)
+				break;
+			ss->prepared[p->obj][i] = true;
+		}
+		e = check_result(pg, PQexecPrepared(pg, prepared_names[p->obj][i],
+						    st[i].nparams, params, NULL, NULL, 0),
+				 objects[p->obj].object);
+	}
+	for (k = 0; k < ncols; k++)
+		buf_release(&cols[k].b);
+	return e;
+}
+
 static void quiet(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
 }
 
-enum err store_sync_open(struct store *s, struct store_sync_session **out)
+/* A dedicated connection with the sync's session settings. */
+static enum err session_connect(struct store *s, const char *app_name,
+				struct store_sync_session **out)
 {
 	struct store_sync_session *ss;
 	unsigned stmt_ms = s->statement_timeout_ms > 120000 ? s->statement_timeout_ms : 120000;
-	PGresult *r = NULL;
 	enum err e;
 
 	*out = NULL;
 	ss = xcalloc(1, sizeof(*ss));
-	ss->pg = store_connect(s->url, s->connect_timeout_s, stmt_ms, "resellerd-sync");
+	ss->store = s;
+	ss->pg = store_connect(s->url, s->connect_timeout_s, stmt_ms, app_name);
 	if (PQstatus(ss->pg) != CONNECTION_OK) {
 		char msg[256];
 
@@ -432,20 +525,103 @@ enum err store_sync_open(struct store *s, struct store_sync_session **out)
 		store_sync_close(ss);
 		return e;
 	}
-	e = exec_params(ss->pg, "SELECT pg_try_advisory_lock(" SYNC_LOCK_KEY ")", 0, NULL,
-			"sync lock", &r);
+	*out = ss;
+	return ERR_OK;
+}
+
+/* Run a query answering one boolean; *yes gets it. */
+static enum err query_bool(PGconn *pg, const char *sql, int n, const char *const *params,
+			   const char *what, bool *yes)
+{
+	PGresult *r = NULL;
+	enum err e = exec_params(pg, sql, n, params, what, &r);
+
+	if (e)
+		return e;
+	*yes = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return ERR_OK;
+}
+
+enum err store_sync_open(struct store *s, struct store_sync_session **out)
+{
+	struct store_sync_session *ss;
+	bool got = false;
+	enum err e;
+
+	*out = NULL;
+	e = session_connect(s, "resellerd-sync", &ss);
+	if (e)
+		return e;
+	e = query_bool(ss->pg, "SELECT pg_try_advisory_lock(" SYNC_LOCK_KEY ")", 0, NULL,
+		       "sync lock", &got);
+	if (!e && !got)
+		e = ERR_CONFLICT;
+	/* Workers of an earlier run whose main session is gone may still be
+	 * writing: they hold the worker lock shared. */
+	if (!e)
+		e = query_bool(ss->pg, "SELECT pg_try_advisory_lock(" SYNC_WORKER_LOCK_KEY ")"
+			       " AND pg_advisory_unlock(" SYNC_WORKER_LOCK_KEY ")", 0, NULL,
+			       "sync worker lock", &got);
+	if (!e && !got) {
+		log_warn("sync: sessions of an earlier sync are still writing");
+		e = ERR_CONFLICT;
+	}
 	if (e) {
 		store_sync_close(ss);
 		return e;
 	}
-	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-		PQclear(r);
-		store_sync_close(ss);
-		return ERR_CONFLICT;
-	}
-	PQclear(r);
 	*out = ss;
 	return ERR_OK;
+}
+
+/* Does the backend pid hold the sync lock (exclusive, in this database)? */
+static const char main_holds_sql[] =
+	"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+	" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+	" AND pid = $1::int AND mode = 'ExclusiveLock' AND granted AND objsubid = 1"
+	" AND ((classid::bigint << 32) | objid::bigint) = " SYNC_LOCK_KEY ")";
+
+enum err store_sync_open_worker(struct store_sync_session *main, bool full_run,
+				struct store_sync_session **out)
+{
+	struct store_sync_session *ss;
+	char pid[24];
+	const char *params[1] = {pid};
+	bool ok = false;
+	enum err e;
+
+	*out = NULL;
+	e = session_connect(main->store, "resellerd-sync-worker", &ss);
+	if (e)
+		return e;
+	if (full_run)
+		e = store_simple(ss->pg, "SET resellerd.change_feed = 'coarse'");
+	/* First the shared lock, then the check: a syncer that takes the sync
+	 * lock after the check sees this session's shared lock. */
+	if (!e)
+		e = query_bool(ss->pg, "SELECT pg_try_advisory_lock_shared("
+			       SYNC_WORKER_LOCK_KEY ")", 0, NULL, "sync worker lock", &ok);
+	if (!e && !ok)
+		e = ERR_CONFLICT; /* a new syncer is checking for old workers */
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(main->pg));
+	if (!e)
+		e = query_bool(ss->pg, main_holds_sql, 1, params, "sync lock check", &ok);
+	if (!e && !ok) {
+		log_warn("sync: the session holding the sync lock is gone");
+		e = ERR_CONFLICT;
+	}
+	if (e) {
+		store_sync_close(ss);
+		return e;
+	}
+	*out = ss;
+	return ERR_OK;
+}
+
+bool store_sync_broken(const struct store_sync_session *ss)
+{
+	return PQstatus(ss->pg) != CONNECTION_OK;
 }
 
 void store_sync_close(struct store_sync_session *ss)
@@ -490,27 +666,16 @@ static const char advance_sql[] =
 
 enum err store_sync_commit_page(struct store_sync_session *ss, const struct sync_page *p)
 {
-	struct col cols[MAX_COLS];
-	const char *params[MAX_COLS];
-	const char *sql;
 	char nrows[24];
 	const char *adv[4];
-	int ncols = 0, k;
 	enum err e;
 
 	e = store_simple(ss->pg, "BEGIN");
 	if (e)
 		return e;
-	if (p->n > 0) {
-		sql = build_columns(p, cols, &ncols);
-		for (k = 0; k < ncols; k++)
-			params[k] = col_done(&cols[k]);
-		e = exec_params(ss->pg, sql, ncols, params, objects[p->obj].object, NULL);
-		for (k = 0; k < ncols; k++)
-			buf_release(&cols[k].b);
-		if (e)
-			goto out;
-	}
+	e = upsert_page(ss->pg, ss, p);
+	if (e)
+		goto out;
 	snprintf(nrows, sizeof(nrows), "%zu", p->n);
 	adv[0] = objects[p->obj].source;
 	adv[1] = objects[p->obj].object;
@@ -605,21 +770,8 @@ enum err store_upsert_records(struct store *s, const struct sync_page *pages, si
 	if (e)
 		return e;
 	e = store_simple(c->pg, "BEGIN");
-	for (i = 0; !e && i < n; i++) {
-		struct col cols[MAX_COLS];
-		const char *params[MAX_COLS];
-		const char *sql;
-		int ncols = 0, k;
-
-		if (!pages[i].n)
-			continue;
-		sql = build_columns(&pages[i], cols, &ncols);
-		for (k = 0; k < ncols; k++)
-			params[k] = col_done(&cols[k]);
-		e = exec_params(c->pg, sql, ncols, params, objects[pages[i].obj].object, NULL);
-		for (k = 0; k < ncols; k++)
-			buf_release(&cols[k].b);
-	}
+	for (i = 0; !e && i < n; i++)
+		e = upsert_page(c->pg, NULL, &pages[i]);
 	/* The sync writes origin 'sync'; say where these rows came from. */
 	if (!e && origin) {
 		for (i = 0; !e && i < n; i++) {

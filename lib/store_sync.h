@@ -113,6 +113,31 @@ enum err store_sync_open(struct store *s, struct store_sync_session **out);
 void store_sync_close(struct store_sync_session *ss);
 
 /*
+ * A worker session for a run whose lock main holds (from store_sync_open):
+ * another dedicated connection that writes pages of its own objects
+ * concurrently with other workers. It takes the shared "sync worker"
+ * advisory lock and then checks that main's backend still holds the sync
+ * lock, so the lock covers every session of the run: a syncer that gets
+ * the sync lock after main's session died still finds this session's
+ * shared lock and backs off (store_sync_open answers ERR_CONFLICT until
+ * every worker of the old run is gone). ERR_CONFLICT when main lost its
+ * lock, ERR_UNAVAILABLE when the database cannot be reached.
+ *
+ * full_run: the session sets resellerd.change_feed = 'coarse' (migration
+ * 0004): its statements notify "*" instead of id lists. Only for full
+ * syncs, which rewrite every row and so flush the decision caches anyway;
+ * incremental runs keep the precise per-id notifications.
+ *
+ * Thread-safe against other sessions; one session is used by one thread
+ * at a time. Close with store_sync_close.
+ */
+enum err store_sync_open_worker(struct store_sync_session *main, bool full_run,
+				struct store_sync_session **out);
+
+/* Has the session lost its connection (and so its locks)? */
+bool store_sync_broken(const struct store_sync_session *ss);
+
+/*
  * Mark obj started (last_started_at = now, committed at once) and read
  * its watermark: *has_wm false when there is none, else *wm_ms.
  */

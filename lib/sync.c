@@ -49,13 +49,12 @@ struct sync {
 	pthread_t thread;
 };
 
-/* One object's run: the page callback's state. */
+/* One object's run: the committing side's state. */
 struct object_run {
 	struct sync *s;
+	struct run *run;
 	struct store_sync_session *ss;
-	struct sync_report *report;
 	struct sync_object_report *rep;
-	uint64_t run_start_ns;
 	bool any, ordered;
 	int64_t max_ms;
 };
@@ -140,17 +139,45 @@ static double seconds_since(uint64_t start_ns)
 	return (double)(now_ns() - start_ns) / 1e9;
 }
 
-/* ===== one object ===== */
+/* ===== a run: shared state of its workers ===== */
 
-static enum err on_page(void *cls, const struct upstream_page *p)
+/* The order objects are handed to workers: the longest first, so the run
+ * ends about when its largest object does. */
+static const enum sync_object run_order[SYNC_OBJECT__COUNT] = {
+	SYNC_ZUORA_SUBSCRIPTION, SYNC_ZUORA_ACCOUNT, SYNC_ZUORA_CONTACT, SYNC_SF_QUOTE,
+	SYNC_SF_OPPORTUNITY_PARTNER,
+};
+
+struct run {
+	struct sync *s;
+	bool full;
+	struct sync_report *out;
+	uint64_t start_ns;
+	struct store_sync_session *main; /* holds the sync lock */
+
+	pthread_mutex_t mu;   /* guards what follows and the out totals */
+	int mask;             /* sources still to run */
+	size_t next;          /* index into run_order */
+	pthread_mutex_t cb_mu; /* one on_change/progress call at a time */
+};
+
+static int source_of(enum sync_object obj)
 {
-	struct object_run *r = cls;
+	return obj <= SYNC_ZUORA_SUBSCRIPTION ? SYNC_SOURCE_ZUORA : SYNC_SOURCE_SALESFORCE;
+}
+
+/* ===== committing one page ===== */
+
+static enum err commit_page(struct object_run *r, const struct upstream_page *p)
+{
+	struct run *run = r->run;
+	struct sync *s = r->s;
 	struct sync_page sp;
 	char wm[40];
 	uint64_t t0;
 	enum err e;
 
-	if (atomic_load(&r->s->cancel))
+	if (atomic_load(&s->cancel))
 		return ERR_UNAVAILABLE;
 	if (p->n > 0) {
 		if (r->ordered && (!p->sorted || (r->any && p->min_ms < r->max_ms))) {
@@ -182,65 +209,259 @@ static enum err on_page(void *cls, const struct upstream_page *p)
 	r->rep->rows += p->n;
 	r->rep->pages++;
 	r->rep->rejected += p->skipped;
-	r->report->rows += p->n;
-	r->report->pages++;
-	r->report->rejected += p->skipped;
-	if (r->s->metrics)
-		metrics_inc(r->s->metrics, p->obj >= SYNC_SF_QUOTE ? MC_SYNC_ROWS_SALESFORCE :
+	pthread_mutex_lock(&run->mu);
+	run->out->rows += p->n;
+	run->out->pages++;
+	run->out->rejected += p->skipped;
+	pthread_mutex_unlock(&run->mu);
+	if (s->metrics)
+		metrics_inc(s->metrics, p->obj >= SYNC_SF_QUOTE ? MC_SYNC_ROWS_SALESFORCE :
 				    MC_SYNC_ROWS_ZUORA, p->n);
-	if (r->s->on_change && p->n > 0)
-		r->s->on_change(r->s->on_change_cls, NULL);
-	if (r->s->progress) {
-		struct sync_progress pr = {
-			r->rep->source, r->rep->object, r->rep->rows, r->rep->pages,
-			r->report->rows, r->report->pages, seconds_since(r->run_start_ns),
-		};
+	if ((s->on_change && p->n > 0) || s->progress) {
+		pthread_mutex_lock(&run->cb_mu);
+		if (s->on_change && p->n > 0)
+			s->on_change(s->on_change_cls, NULL);
+		if (s->progress) {
+			struct sync_progress pr;
 
-		r->s->progress(r->s->progress_cls, &pr);
+			memset(&pr, 0, sizeof(pr));
+			pr.source = r->rep->source;
+			pr.object = r->rep->object;
+			pr.object_rows = r->rep->rows;
+			pr.object_pages = r->rep->pages;
+			pthread_mutex_lock(&run->mu);
+			pr.rows = run->out->rows;
+			pr.pages = run->out->pages;
+			pthread_mutex_unlock(&run->mu);
+			pr.seconds = seconds_since(run->start_ns);
+			s->progress(s->progress_cls, &pr);
+		}
+		pthread_mutex_unlock(&run->cb_mu);
 	}
 	return ERR_OK;
 }
 
-/* The clients of one run (either may be NULL). */
-struct clients {
-	struct zuora_client *z;
-	struct sf_client *sf;
+/* ===== fetching ahead: a fetcher thread hands pages to the committer ===== */
+
+/* Pages fetched but not yet committed: while the committer writes page k,
+ * the fetcher reads page k+1 (and parses it). Each object has its own
+ * fetcher with its own upstream client (curl handle), created, used and
+ * freed on that thread. */
+#define AHEAD 2
+
+struct fetch {
+	struct sync *s;
+	enum sync_object obj;
+	bool has_since;
+	int64_t since;
+	pthread_t thread;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct upstream_page q[AHEAD];
+	size_t head, count;
+	bool done;       /* the fetcher returned */
+	bool stop;       /* the committer gave up: stop fetching */
+	enum err result; /* the query's result (valid when done) */
+	char error[256]; /* its reason */
 };
 
-static enum err run_object(struct sync *s, struct store_sync_session *ss,
-			   const struct clients *cl, enum sync_object obj, bool full,
-			   struct sync_report *report, uint64_t run_start)
+/* upstream_page_fn on the fetcher thread: queue the page (taking its rows). */
+static enum err enqueue(void *cls, struct upstream_page *p)
 {
-	struct sync_object_report *rep = &report->objects[obj];
+	struct fetch *f = cls;
+	struct upstream_page *slot;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->count == AHEAD && !f->stop)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->stop) {
+		pthread_mutex_unlock(&f->mu);
+		return ERR_UNAVAILABLE;
+	}
+	slot = &f->q[(f->head + f->count) % AHEAD];
+	*slot = *p;
+	slot->next = NULL; /* stays with p: the query reads it */
+	p->rows = NULL;
+	p->n = 0;
+	f->count++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return ERR_OK;
+}
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+static struct zuora_client *new_zuora(struct sync *s, char *why, size_t whylen)
+{
+	const struct config *c = s->cfg;
+	struct zuora_options zo;
+
+	memset(&zo, 0, sizeof(zo));
+	zo.base_url = c->zuora_base_url;
+	zo.client_id = c->zuora_client_id;
+	zo.client_secret = c->zuora_client_secret;
+	zo.ssp_field = c->zuora_sspchannel_field;
+	zo.ca_file = c->ca_file;
+	zo.batch_size = s->tuning.zuora_batch;
+	zo.tuning = s->tuning.upstream;
+	zo.metrics = s->metrics;
+	zo.cancel = &s->cancel;
+	return zuora_new(&zo, why, whylen);
+}
+
+static struct sf_client *new_sf(struct sync *s, char *why, size_t whylen)
+{
+	const struct config *c = s->cfg;
+	struct sf_options so;
+
+	memset(&so, 0, sizeof(so));
+	so.login_url = c->salesforce_login_url;
+	so.client_id = c->salesforce_client_id;
+	so.client_secret = c->salesforce_client_secret;
+	so.api_version = c->salesforce_api_version;
+	so.fields.subscription = c->salesforce_subscription_field;
+	so.fields.resale_partner = c->salesforce_resale_partner_field;
+	so.fields.distributor = c->salesforce_distributor_field;
+	so.ca_file = c->ca_file;
+	so.batch_size = s->tuning.salesforce_batch;
+	so.tuning = s->tuning.upstream;
+	so.metrics = s->metrics;
+	so.cancel = &s->cancel;
+	return sf_new(&so, why, whylen);
+}
+
+static void *fetcher(void *arg)
+{
+	struct fetch *f = arg;
+	const int64_t *since = f->has_since ? &f->since : NULL;
+	char why[256];
+	enum err e;
+
+	why[0] = '\0';
+	if (f->obj <= SYNC_ZUORA_SUBSCRIPTION) {
+		struct zuora_client *z = new_zuora(f->s, why, sizeof(why));
+
+		if (!z) {
+			e = ERR_INVALID;
+		} else {
+			e = zuora_query(z, f->obj, since, enqueue, f);
+			if (e)
+				snprintf(why, sizeof(why), "%s", zuora_last_error(z));
+			zuora_free(z);
+		}
+	} else {
+		struct sf_client *c = new_sf(f->s, why, sizeof(why));
+
+		if (!c) {
+			e = ERR_INVALID;
+		} else {
+			e = sf_query(c, f->obj, since, enqueue, f);
+			if (e)
+				snprintf(why, sizeof(why), "%s", sf_last_error(c));
+			sf_free(c);
+		}
+	}
+	pthread_mutex_lock(&f->mu);
+	f->done = true;
+	f->result = e;
+	snprintf(f->error, sizeof(f->error), "%s", why);
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* The next page into *p (owned by the caller): true, or false when the
+ * fetcher is done and nothing is queued. */
+static bool dequeue(struct fetch *f, struct upstream_page *p)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->count == 0 && !f->done)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->count > 0) {
+		*p = f->q[f->head];
+		f->head = (f->head + 1) % AHEAD;
+		f->count--;
+		got = true;
+		pthread_cond_broadcast(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return got;
+}
+
+/* Stop the fetcher, join it and drop what it queued. */
+static void fetch_end(struct fetch *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->stop = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	while (f->count > 0) {
+		upstream_page_release(&f->q[f->head]);
+		f->head = (f->head + 1) % AHEAD;
+		f->count--;
+	}
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+}
+
+/* ===== one object ===== */
+
+static enum err run_object(struct run *run, struct store_sync_session *ss,
+			   enum sync_object obj)
+{
+	struct sync *s = run->s;
+	struct sync_object_report *rep = &run->out->objects[obj];
 	struct object_run r;
+	struct fetch f;
+	struct upstream_page page;
 	uint64_t t0 = now_ns();
 	bool has_wm = false;
-	int64_t wm = 0, since;
+	int64_t wm = 0;
 	char final_wm[40];
-	enum err e;
+	enum err e, fe;
 
 	e = store_sync_begin(ss, obj, &has_wm, &wm);
 	if (e) {
 		snprintf(rep->error, sizeof(rep->error), "database: %s", err_slug(e));
 		goto out;
 	}
-	since = wm - (int64_t)s->tuning.overlap_s * 1000;
 	memset(&r, 0, sizeof(r));
 	r.s = s;
+	r.run = run;
 	r.ss = ss;
-	r.report = report;
 	r.rep = rep;
-	r.run_start_ns = run_start;
 	r.ordered = true;
-	if (obj <= SYNC_ZUORA_SUBSCRIPTION)
-		e = zuora_query(cl->z, obj, full || !has_wm ? NULL : &since, on_page, &r);
-	else
-		e = sf_query(cl->sf, obj, full || !has_wm ? NULL : &since, on_page, &r);
-	if (e && !rep->error[0])
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.obj = obj;
+	f.has_since = !run->full && has_wm;
+	f.since = wm - (int64_t)s->tuning.overlap_s * 1000;
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv, NULL);
+	if (pthread_create(&f.thread, NULL, fetcher, &f) != 0)
+		die("cannot start a sync fetcher thread");
+	while (!e && dequeue(&f, &page)) {
+		e = commit_page(&r, &page);
+		upstream_page_release(&page);
+	}
+	fetch_end(&f);
+	fe = f.result;
+	if (!e && fe) {
+		e = fe;
 		snprintf(rep->error, sizeof(rep->error), "%s",
-			 atomic_load(&s->cancel) ? "cancelled" :
-			 obj <= SYNC_ZUORA_SUBSCRIPTION ? zuora_last_error(cl->z) :
-			 sf_last_error(cl->sf));
+			 atomic_load(&s->cancel) ? "cancelled" : f.error[0] ? f.error :
+			 err_slug(fe));
+	} else if (e && !rep->error[0]) {
+		snprintf(rep->error, sizeof(rep->error), "%s",
+			 atomic_load(&s->cancel) ? "cancelled" : err_slug(e));
+	}
 	if (e == ERR_UNPROCESSABLE && obj == SYNC_SF_OPPORTUNITY_PARTNER) {
 		/* Optional: an org without OpportunityPartner access. */
 		log_warn("sync salesforce.opportunity_partner skipped: %s", rep->error);
@@ -273,21 +494,64 @@ done:
 	return e;
 }
 
-/* ===== clients from the configuration ===== */
+/* ===== workers: each with its own database session, taking objects ===== */
 
-static bool set(const char *s)
+/* The next object to run, or false when none is left. */
+static bool take_object(struct run *run, enum sync_object *obj)
 {
-	return s && *s;
+	bool got = false;
+
+	pthread_mutex_lock(&run->mu);
+	while (run->next < SYNC_OBJECT__COUNT && !atomic_load(&run->s->cancel)) {
+		enum sync_object o = run_order[run->next++];
+
+		if (run->mask & source_of(o)) {
+			*obj = o;
+			got = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&run->mu);
+	return got;
 }
 
-static enum err make_clients(struct sync *s, int *mask, struct clients *cl,
-			     struct sync_report *out)
+static void *worker(void *arg)
+{
+	struct run *run = arg;
+	struct store_sync_session *ss = NULL;
+	enum sync_object obj;
+	enum err e;
+
+	e = store_sync_open_worker(run->main, run->full, &ss);
+	if (e) {
+		log_warn("sync: a worker session could not start (%s)", err_slug(e));
+		return NULL; /* the other workers take the objects */
+	}
+	while (take_object(run, &obj)) {
+		e = run_object(run, ss, obj);
+		/* Refused credentials fail every object of the source alike. */
+		if (e == ERR_UNAUTHORIZED || e == ERR_INVALID) {
+			pthread_mutex_lock(&run->mu);
+			run->mask &= ~source_of(obj);
+			pthread_mutex_unlock(&run->mu);
+		}
+		if (e == ERR_UNAVAILABLE && store_sync_broken(ss))
+			break; /* this session is gone: leave the rest to the others */
+	}
+	store_sync_close(ss);
+	return NULL;
+}
+
+/* ===== a run ===== */
+
+/* Check the configuration of the asked sources (clients are made per
+ * fetcher thread; these are only built to validate, then freed). */
+static enum err check_sources(struct sync *s, int *mask, struct sync_report *out)
 {
 	const struct config *c = s->cfg;
 	bool only_one = *mask != SYNC_SOURCE_ALL;
 	char why[256];
 
-	memset(cl, 0, sizeof(*cl));
 	if ((*mask & SYNC_SOURCE_ZUORA) && !set(c->zuora_base_url) && !only_one)
 		*mask &= ~SYNC_SOURCE_ZUORA;
 	if ((*mask & SYNC_SOURCE_SALESFORCE) && !set(c->salesforce_login_url) && !only_one)
@@ -298,50 +562,25 @@ static enum err make_clients(struct sync *s, int *mask, struct clients *cl,
 		return ERR_INVALID;
 	}
 	if (*mask & SYNC_SOURCE_ZUORA) {
-		struct zuora_options zo;
+		struct zuora_client *z = new_zuora(s, why, sizeof(why));
 
-		memset(&zo, 0, sizeof(zo));
-		zo.base_url = c->zuora_base_url;
-		zo.client_id = c->zuora_client_id;
-		zo.client_secret = c->zuora_client_secret;
-		zo.ssp_field = c->zuora_sspchannel_field;
-		zo.ca_file = c->ca_file;
-		zo.batch_size = s->tuning.zuora_batch;
-		zo.tuning = s->tuning.upstream;
-		zo.metrics = s->metrics;
-		zo.cancel = &s->cancel;
-		cl->z = zuora_new(&zo, why, sizeof(why));
-		if (!cl->z) {
+		if (!z) {
 			snprintf(out->error, sizeof(out->error), "%s", why);
 			return ERR_INVALID;
 		}
+		zuora_free(z);
 	}
 	if (*mask & SYNC_SOURCE_SALESFORCE) {
-		struct sf_options so;
+		struct sf_client *c2 = new_sf(s, why, sizeof(why));
 
-		memset(&so, 0, sizeof(so));
-		so.login_url = c->salesforce_login_url;
-		so.client_id = c->salesforce_client_id;
-		so.client_secret = c->salesforce_client_secret;
-		so.api_version = c->salesforce_api_version;
-		so.fields.subscription = c->salesforce_subscription_field;
-		so.fields.resale_partner = c->salesforce_resale_partner_field;
-		so.fields.distributor = c->salesforce_distributor_field;
-		so.ca_file = c->ca_file;
-		so.batch_size = s->tuning.salesforce_batch;
-		so.tuning = s->tuning.upstream;
-		so.metrics = s->metrics;
-		so.cancel = &s->cancel;
-		cl->sf = sf_new(&so, why, sizeof(why));
-		if (!cl->sf) {
+		if (!c2) {
 			snprintf(out->error, sizeof(out->error), "%s", why);
 			return ERR_INVALID;
 		}
+		sf_free(c2);
 	}
 	return ERR_OK;
 }
-
-/* ===== a run ===== */
 
 static void report_init(struct sync_report *out)
 {
@@ -357,16 +596,18 @@ static void report_init(struct sync_report *out)
 static enum err run_sources(struct sync *s, bool full, int mask, struct sync_report *out,
 			    uint64_t t0)
 {
-	struct store_sync_session *ss = NULL;
-	struct clients cl;
-	enum err first = ERR_OK, e;
-	int i, asked = mask;
+	pthread_t threads[SYNC_OBJECT__COUNT];
+	struct store_sync_session *main = NULL;
+	struct run run;
+	enum err e;
+	int i, asked = mask, nobj = 0;
+	unsigned nw, started = 0, k;
 
-	e = make_clients(s, &mask, &cl, out);
+	e = check_sources(s, &mask, out);
 	if (e)
-		goto out;
+		return e;
 	for (i = 0; i < SYNC_OBJECT__COUNT; i++) {
-		int src = i <= SYNC_ZUORA_SUBSCRIPTION ? SYNC_SOURCE_ZUORA : SYNC_SOURCE_SALESFORCE;
+		int src = source_of((enum sync_object)i);
 
 		if ((asked & src) && !(mask & src)) {
 			out->objects[i].state = SYNC_SKIPPED;
@@ -374,43 +615,71 @@ static enum err run_sources(struct sync *s, bool full, int mask, struct sync_rep
 				 "%s is not set", src == SYNC_SOURCE_ZUORA ? "ZUORA_BASE_URL" :
 				 "SALESFORCE_LOGIN_URL");
 		}
+		if (mask & src)
+			nobj++;
 	}
-	e = store_sync_open(s->store, &ss);
+	e = store_sync_open(s->store, &main);
 	if (e == ERR_CONFLICT) {
 		out->busy = true;
 		snprintf(out->error, sizeof(out->error), "another sync is running");
-		goto out;
+		return e;
 	}
 	if (e) {
 		snprintf(out->error, sizeof(out->error), "database unavailable");
-		goto out;
+		return e;
 	}
-	for (i = 0; i < SYNC_OBJECT__COUNT; i++) {
-		enum sync_object obj = (enum sync_object)i;
-		int src = obj <= SYNC_ZUORA_SUBSCRIPTION ? SYNC_SOURCE_ZUORA : SYNC_SOURCE_SALESFORCE;
+	memset(&run, 0, sizeof(run));
+	run.s = s;
+	run.full = full;
+	run.out = out;
+	run.start_ns = t0;
+	run.main = main;
+	run.mask = mask;
+	pthread_mutex_init(&run.mu, NULL);
+	pthread_mutex_init(&run.cb_mu, NULL);
+	nw = s->tuning.workers ? s->tuning.workers : 3;
+	if (nw > (unsigned)nobj)
+		nw = (unsigned)nobj;
+	for (k = 0; k < nw; k++) {
+		if (pthread_create(&threads[started], NULL, worker, &run) != 0)
+			break;
+		started++;
+	}
+	if (!started)
+		die("cannot start the sync worker threads");
+	for (k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	pthread_mutex_destroy(&run.cb_mu);
+	pthread_mutex_destroy(&run.mu);
+	store_sync_close(main);
 
-		if (!(mask & src) || atomic_load(&s->cancel))
-			continue;
-		e = run_object(s, ss, &cl, obj, full, out, t0);
-		if (e && !first) {
-			first = e;
-			snprintf(out->error, sizeof(out->error), "%s.%s: %s",
-				 out->objects[i].source, out->objects[i].object,
-				 out->objects[i].error);
+	/* The first failed object (in object order) names the run's error. */
+	e = ERR_OK;
+	for (i = 0; i < SYNC_OBJECT__COUNT; i++) {
+		struct sync_object_report *o = &out->objects[i];
+
+		if (o->state == SYNC_FAILED) {
+			e = o->result;
+			snprintf(out->error, sizeof(out->error), "%s.%s: %s", o->source,
+				 o->object, o->error);
+			break;
 		}
-		/* Refused credentials fail every object of the source alike. */
-		if (e == ERR_UNAUTHORIZED || e == ERR_INVALID)
-			mask &= ~src;
 	}
-	e = first;
 	if (!e && atomic_load(&s->cancel)) {
 		e = ERR_UNAVAILABLE;
 		snprintf(out->error, sizeof(out->error), "cancelled");
 	}
-out:
-	store_sync_close(ss);
-	zuora_free(cl.z);
-	sf_free(cl.sf);
+	if (!e) {
+		/* An object a worker never ran (every session failed). */
+		for (i = 0; i < SYNC_OBJECT__COUNT; i++) {
+			if ((run.mask & source_of((enum sync_object)i)) &&
+			    out->objects[i].state == SYNC_NOT_RUN) {
+				e = ERR_UNAVAILABLE;
+				snprintf(out->error, sizeof(out->error), "database unavailable");
+				break;
+			}
+		}
+	}
 	return e;
 }
 

@@ -9,6 +9,15 @@
  * its own thread or as a one-shot call (resellerctl sync), never on a
  * request thread.
  *
+ * Inside a run, objects are synced concurrently: tuning.workers threads,
+ * each with its own database session, take objects (largest first); per
+ * object a fetcher thread with its own upstream client reads and parses
+ * page k+1 while the worker commits page k. The session that took the
+ * advisory lock holds it until every worker is done, and the workers hold
+ * a shared lock that a later syncer also checks (store_sync.h). A full run
+ * (--full) sets the coarse change feed on its sessions: one "*" per
+ * statement instead of id lists (migration 0004).
+ *
  * Neither libcurl nor libpq appears here: sync -> upstream -> store.
  */
 #include <stdbool.h>
@@ -55,7 +64,7 @@ struct sync_report {
 	char error[256];    /* the first failure, "" when none */
 };
 
-/* Progress after each committed page (on the syncing thread). */
+/* Progress after each committed page (on a syncing thread). */
 struct sync_progress {
 	const char *source, *object;
 	uint64_t object_rows, object_pages; /* this object so far */
@@ -68,6 +77,8 @@ struct sync_tuning {
 	unsigned overlap_s;            /* [300] re-read window behind the watermark */
 	unsigned zuora_batch;          /* [2000] ZOQL batchSize */
 	unsigned salesforce_batch;     /* [2000] Sforce-Query-Options batchSize */
+	unsigned workers;              /* [3] objects synced at once, each on its own
+					* database session (and fetching ahead) */
 	struct upstream_tuning upstream; /* timeouts, caps, retries (zeros: defaults) */
 };
 
@@ -85,12 +96,13 @@ void sync_free(struct sync *s);
 void sync_set_tuning(struct sync *s, const struct sync_tuning *t);
 
 /* Called after each committed page with NULL ("anything may have
- * changed"): invalidate caches. fn runs on the syncing thread. */
+ * changed"): invalidate caches. fn runs on one of the run's threads, one
+ * call at a time (the same for the progress callback). */
 void sync_set_on_change(struct sync *s,
 			void (*fn)(void *cls, const char *subscription_number_or_null),
 			void *cls);
 
-/* Optional progress callback (on the syncing thread). */
+/* Optional progress callback (on a syncing thread, one call at a time). */
 void sync_set_progress(struct sync *s, void (*fn)(void *cls, const struct sync_progress *p),
 		       void *cls);
 

@@ -358,8 +358,7 @@ static unsigned wait_ms(const struct upstream *u, unsigned retry_no, long retry_
 enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		       struct upstream_response *res)
 {
-	unsigned tries = 0;
-	bool reauthed = false;
+	unsigned tries = 0, reauths = 0;
 	enum err e = ERR_UNAVAILABLE;
 
 	memset(res, 0, sizeof(*res));
@@ -387,9 +386,11 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 			if (v == UPSTREAM_ACCEPT)
 				return ERR_OK;
 			if (v == UPSTREAM_REAUTH) {
-				if (reauthed || !req->reauth)
+				/* Twice: a token may be revoked again right after
+				 * the refresh (another client's refresh, a rotation). */
+				if (reauths >= 2 || !req->reauth)
 					return ERR_OK; /* the caller sees the 401 */
-				reauthed = true;
+				reauths++;
 				tries--; /* a fresh token is not a retry */
 				e = req->reauth(req->cls, req);
 				if (e)

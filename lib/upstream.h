@@ -7,7 +7,8 @@
  * response body is capped (10 MiB) while it streams, redirects are never
  * followed, TLS is verified, and plain http is allowed only to a loopback
  * host. Transient failures are retried with jittered exponential backoff,
- * honouring Retry-After; a 401 triggers one re-authentication.
+ * honouring Retry-After; a 401 triggers a re-authentication (at most two
+ * per call: a fresh token can be revoked again while the call retries).
  *
  * Only lib/upstream*.c include <curl/curl.h>; this header does not.
  */
@@ -155,9 +156,12 @@ struct upstream_page {
 /* Free the rows and strings of p and zero it. */
 void upstream_page_release(struct upstream_page *p);
 
-/* Called once per page; a non-OK return stops the iteration and is
- * returned by the query function. p is borrowed for the call. */
-typedef enum err (*upstream_page_fn)(void *cls, const struct upstream_page *p);
+/* Called once per page, in order; a non-OK return stops the iteration and
+ * is returned by the query function. p is borrowed for the call, but fn
+ * may take its rows: move rows and n out and set p->rows = NULL and
+ * p->n = 0 (the query function still reads done and next afterwards, so
+ * those stay). */
+typedef enum err (*upstream_page_fn)(void *cls, struct upstream_page *p);
 
 /* true when s is a SOQL/ZOQL identifier: [A-Za-z0-9_]+, with single dots
  * between parts when dots is true; at most 80 characters. */
