@@ -542,7 +542,14 @@ static void test_outage_under_load(void **state)
 	assert_int_equal(n200_outage, 0);
 	assert_true(first_ready_503 >= 0 && first_ready_503 - t_kill <= 2.0);
 	assert_true(first_200_after >= 0 && first_200_after - t_up <= 5.0);
-	assert_true((double)(fd_after - sess_after) <= (double)(fd_base - sess_base) * 1.1);
+	/* +10 %, but at least 2 descriptors of slack: with a baseline of ~8,
+	 * 10 % is under one fd, and a client keep-alive socket or the change
+	 * feed's reconnect in progress is not a leak (a leak grows per request:
+	 * hundreds were made). */
+	assert_true((double)(fd_after - sess_after) <=
+		    ((double)(fd_base - sess_base) * 1.1 > (double)(fd_base - sess_base) + 2
+			     ? (double)(fd_base - sess_base) * 1.1
+			     : (double)(fd_base - sess_base) + 2));
 	assert_true(sess_after <= 8);
 	assert_int_equal(kill(s.pid, 0), 0);
 	assert_int_equal(itest_server_stop(&s, SIGTERM, 10), 0);
