@@ -23,7 +23,7 @@ struct route_stats {
 };
 
 struct metrics {
-	const char *const *names;
+	const char **names; /* owned array; the strings are borrowed */
 	size_t n;
 	struct route_stats routes[METRICS_MAX_ROUTES + 1];
 	atomic_uint_fast64_t counters[MC__COUNT];
@@ -62,13 +62,17 @@ struct metrics *metrics_new(const char *const *route_names, size_t n)
 {
 	struct metrics *m = xcalloc(1, sizeof(*m));
 
-	m->names = route_names;
 	m->n = n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES;
+	m->names = xcalloc(m->n ? m->n : 1, sizeof(*m->names));
+	memcpy(m->names, route_names, m->n * sizeof(*m->names));
 	return m;
 }
 
 void metrics_free(struct metrics *m)
 {
+	if (!m)
+		return;
+	free(m->names);
 	free(m);
 }
 
@@ -198,9 +202,4 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g, struct bu
 		   "# TYPE resellerd_build_info gauge\n"
 		   "resellerd_build_info{version=\"%s\",revision=\"%s\"} 1\n",
 		   g->version, g->revision);
-}
-
-const char *const *metrics_route_names(const struct metrics *m)
-{
-	return m->names;
 }

@@ -14,8 +14,9 @@
 
 struct metrics;
 
-/* route_names[0..n) label the routes; index n is "unmatched". The names
- * are borrowed for the life of the metrics. Free with metrics_free. */
+/* route_names[0..n) label the routes; index n is "unmatched". The array is
+ * copied; the strings are borrowed for the life of the metrics (static
+ * route table names). Free with metrics_free. */
 struct metrics *metrics_new(const char *const *route_names, size_t n);
 void metrics_free(struct metrics *m);
 
@@ -68,6 +69,3 @@ struct metrics_gauges {
 
 /* Append the exposition text to out. */
 void metrics_render(struct metrics *m, const struct metrics_gauges *g, struct buf *out);
-
-/* The route name array given to metrics_new. */
-const char *const *metrics_route_names(const struct metrics *m);

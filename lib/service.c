@@ -41,14 +41,7 @@ int service_init(struct app *app, char *err, size_t errlen)
 	routes = app_routes(&n);
 	for (i = 0; i < n && i < METRICS_MAX_ROUTES; i++)
 		names[i] = routes[i].name;
-	/* route names are static strings in the table; copy the pointer
-	 * array so metrics can keep it. */
-	{
-		const char **keep = xcalloc(n, sizeof(*keep));
-
-		memcpy(keep, names, (n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES) * sizeof(*keep));
-		app->metrics = metrics_new(keep, n);
-	}
+	app->metrics = metrics_new(names, i);
 	app->auth = auth_new(app->store, app->metrics, (unsigned)app->cfg.token_cache_ttl_s);
 	app->catalog = catalog_new(app->store, 5);
 	app->dcache = dcache_new((size_t)app->cfg.decision_cache_mb << 20, app->metrics);
@@ -221,11 +214,7 @@ void service_release(struct app *app)
 	app->catalog = NULL;
 	auth_free(app->auth);
 	app->auth = NULL;
-	if (app->metrics) {
-		/* metrics_new borrowed the copied name array: free it here */
-		free((void *)(uintptr_t)metrics_route_names(app->metrics));
-		metrics_free(app->metrics);
-	}
+	metrics_free(app->metrics);
 	app->metrics = NULL;
 	store_close(app->store);
 	app->store = NULL;
