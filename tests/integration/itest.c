@@ -116,6 +116,40 @@ void itest_db_drop(struct itest_db *db)
 	PQfinish(pg);
 }
 
+char *itest_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f) {
+		fprintf(stderr, "cannot read %s\n", path);
+		fail();
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail();
+	fclose(f);
+	return buf;
+}
+
+void itest_load_channel_fixtures(const struct itest_db *db)
+{
+	const char *argv[] = {RESELLERCTL_BIN, "partners", "import",
+			      SOURCE_DIR "/tests/fixtures/partners.csv", NULL};
+	char *sql = itest_slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
+	char env0[600];
+	const char *env[] = {env0, NULL};
+
+	itest_sql(db, sql);
+	free(sql);
+	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db->url);
+	assert_int_equal(itest_run(argv, env, NULL), 0);
+}
+
 void itest_sql(const struct itest_db *db, const char *sql)
 {
 	PGconn *pg = connect_db(db->name);

@@ -23,6 +23,11 @@ struct itest_db {
  * test when the cluster is missing (run through scripts/check). */
 void itest_db_create(struct itest_db *db);
 void itest_db_drop(struct itest_db *db);
+/* Load tests/fixtures/channels.sql (one subscription per channel) and
+ * import tests/fixtures/partners.csv with resellerctl. */
+void itest_load_channel_fixtures(const struct itest_db *db);
+/* A file's contents (malloc'd, NUL-terminated); fails the test if unreadable. */
+char *itest_slurp(const char *path);
 /* Run SQL on db (several statements allowed); fails the test on error. */
 void itest_sql(const struct itest_db *db, const char *sql);
 /* The first column of the first row as a malloc'd string (NULL if none). */

@@ -14,37 +14,13 @@ static struct itest_db db;
 static struct itest_server srv;
 static char auth_read[128], auth_admin[128];
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
 static int setup(void **state)
 {
-	char *sql = slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
 	char *tok;
-	char env0[600];
-	const char *env[] = {env0, NULL};
-	const char *argv[] = {RESELLERCTL_BIN, "partners", "import",
-			      SOURCE_DIR "/tests/fixtures/partners.csv", NULL};
 
 	(void)state;
 	itest_db_create(&db);
-	itest_sql(&db, sql);
-	free(sql);
-	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
-	assert_int_equal(itest_run(argv, env, NULL), 0);
+	itest_load_channel_fixtures(&db);
 	tok = itest_token(&db, "api-reader", "read");
 	snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", tok);
 	free(tok);

@@ -36,22 +36,6 @@ static struct itest_db db;
 static struct itest_server srv;
 static char tok_read[128], tok_admin[128], tok_revoked[128], workflow_id[64];
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
 static size_t indent(const char *line)
 {
 	return strspn(line, " ");
@@ -157,11 +141,8 @@ static void concrete(const char *tmpl, char *out, size_t n)
 
 static int setup(void **state)
 {
-	char *sql = slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
 	char env0[600], auth[200], url[256];
 	const char *env[] = {env0, NULL};
-	const char *import[] = {RESELLERCTL_BIN, "partners", "import",
-				SOURCE_DIR "/tests/fixtures/partners.csv", NULL};
 	const char *revoke[] = {RESELLERCTL_BIN, "token", "revoke", "sec-revoked", NULL};
 	const char *senv[] = {"RESELLERD_TOKEN_CACHE_TTL=1", "RESELLERD_WEBHOOK_SECRET=sec-hook",
 			      NULL};
@@ -173,10 +154,8 @@ static int setup(void **state)
 	(void)state;
 	load_spec();
 	itest_db_create(&db);
-	itest_sql(&db, sql);
-	free(sql);
+	itest_load_channel_fixtures(&db);
 	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
-	assert_int_equal(itest_run(import, env, NULL), 0);
 	t = itest_token(&db, "sec-reader", "read");
 	snprintf(tok_read, sizeof(tok_read), "%s", t);
 	free(t);
