@@ -13,7 +13,8 @@
 
 #include "util.h"
 
-#define SHARDS 16
+#define SHARD_BITS 4
+#define SHARDS (1u << SHARD_BITS)
 #define ENTRY_OVERHEAD (sizeof(struct entry) + 64)
 /* Past this many tracked dependency versions, fold them into the epoch. */
 #define MAX_VERSIONS (1u << 20)
@@ -51,6 +52,9 @@ struct dcache {
 	struct metrics *metrics;
 	atomic_uint_fast64_t counter;
 	atomic_uint_fast64_t epoch;
+	/* The version given by the latest dcache_invalidate: an entry that
+	 * began after it has no stale dependency, without looking them up. */
+	atomic_uint_fast64_t last_invalidation;
 	struct shard shards[SHARDS];
 	pthread_rwlock_t vlock;
 	struct version **vbuckets;
@@ -77,6 +81,7 @@ struct dcache *dcache_new(size_t max_bytes, struct metrics *m)
 	c->metrics = m;
 	atomic_init(&c->counter, 1);
 	atomic_init(&c->epoch, 1);
+	atomic_init(&c->last_invalidation, 0);
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
 
@@ -89,6 +94,16 @@ struct dcache *dcache_new(size_t max_bytes, struct metrics *m)
 	c->n_vbuckets = 4096;
 	c->vbuckets = xcalloc(c->n_vbuckets, sizeof(*c->vbuckets));
 	return c;
+}
+
+/*
+ * The shard comes from the hash's top bits because the bucket index inside
+ * a shard uses its low bits: taking both from the low bits would leave
+ * 15 of every 16 buckets empty and make every chain 16 times longer.
+ */
+static struct shard *shard_of(struct dcache *c, uint32_t h)
+{
+	return &c->shards[h >> (32 - SHARD_BITS)];
 }
 
 static void free_versions(struct dcache *c)
@@ -134,9 +149,14 @@ void dcache_free(struct dcache *c)
 	free(c);
 }
 
+/*
+ * Each begin takes its own tick, so it is above every version already
+ * given out (those changes are in the data about to be read) and below
+ * every version given out later (those make the entry stale).
+ */
 uint64_t dcache_begin(struct dcache *c)
 {
-	return atomic_load(&c->counter);
+	return atomic_fetch_add(&c->counter, 1) + 1;
 }
 
 /* The version of id (0: never changed). Caller holds vlock. */
@@ -158,6 +178,8 @@ static bool fresh(struct dcache *c, const struct entry *e)
 
 	if (!ok)
 		return false;
+	if (atomic_load(&c->last_invalidation) < e->begin)
+		return true;
 	pthread_rwlock_rdlock(&c->vlock);
 	for (i = 0; i < e->n_deps && ok; i++)
 		ok = version_of(c, e->deps[i]) < e->begin;
@@ -205,7 +227,7 @@ static void drop(struct shard *s, struct entry **link)
 bool dcache_get(struct dcache *c, const char *key, char **body, size_t *len, char etag[40])
 {
 	uint32_t h = fnv1a(key);
-	struct shard *s = &c->shards[h % SHARDS];
+	struct shard *s = shard_of(c, h);
 	struct entry **link, *e;
 	bool hit = false;
 
@@ -254,7 +276,7 @@ void dcache_put(struct dcache *c, const char *key, const char *body, size_t len,
 		const char *etag, const char *const *deps, size_t n_deps, uint64_t begin)
 {
 	uint32_t h = fnv1a(key);
-	struct shard *s = &c->shards[h % SHARDS];
+	struct shard *s = shard_of(c, h);
 	struct entry **link, *e;
 	size_t i;
 
@@ -325,6 +347,9 @@ void dcache_invalidate(struct dcache *c, const char *id)
 		c->n_versions++;
 	}
 	x->v = v;
+	/* Writers hold vlock, so this compare-and-store keeps the maximum. */
+	if (atomic_load(&c->last_invalidation) < v)
+		atomic_store(&c->last_invalidation, v);
 	if (c->n_versions > c->n_vbuckets) {
 		size_t n = c->n_vbuckets * 2, i;
 		struct version **b = xcalloc(n, sizeof(*b));
