@@ -112,7 +112,7 @@ void app_complete(void *cls, const struct http_request *req,
 	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
 	if (!res->token_name)
 		fields[10] = NULL;
-	log_fields(LOG_INFO, fields, "request");
+	log_fields_deferred(LOG_INFO, fields, "request");
 }
 
 HANDLER(h_livez)

@@ -1,8 +1,12 @@
 #include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
@@ -40,16 +44,24 @@ void log_set_request_id(const char *id)
  * Hand-written JSON string escaping: the logger must not depend on jansson
  * (it stays in the codec and handlers) and must not allocate per field.
  * Control characters and invalid bytes are escaped, so a hostile value
- * cannot break the line apart.
+ * cannot break the line apart. Runs of plain bytes are copied at once.
  */
 bool json_quote(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	bool ok = buf_append(b, "\"", 1);
 
-	for (; ok && *p; p++) {
-		unsigned char c = *p;
+	while (ok && *p) {
+		const unsigned char *run = p;
+		unsigned char c;
 
+		while (*p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			ok = buf_append(b, run, (size_t)(p - run));
+		c = *p;
+		if (!ok || !c)
+			break;
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 
@@ -58,60 +70,231 @@ bool json_quote(struct buf *b, const char *s)
 			ok = buf_append(b, "\\n", 2);
 		} else if (c == '\t') {
 			ok = buf_append(b, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			ok = buf_printf(b, "\\u%04x", c);
 		} else {
-			ok = buf_append(b, p, 1);
+			ok = buf_printf(b, "\\u%04x", c);
 		}
+		p++;
 	}
 	return ok && buf_append(b, "\"", 1);
+}
+
+/*
+ * The sink. Every line goes through one buffer under one mutex, and is
+ * written with write(2) while that mutex is held, so lines stay whole and
+ * in order across threads. Lines written with log_write go out at once
+ * (with whatever was pending before them). Request lines written with
+ * log_write_deferred may wait in the buffer for up to the flusher's
+ * interval (100 ms), like nginx's "access_log ... buffer= flush=": one
+ * write(2) per request was a tenth of the warm lookup's CPU time
+ * (tests/bench/README.md). Without a flusher running (the CLI, tests of
+ * the library), every line is written at once.
+ */
+#define SINK_CAP (64 * 1024)
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sink_cv = PTHREAD_COND_INITIALIZER;
+static char sink[SINK_CAP];
+static size_t sink_len;
+static bool flusher_on, flusher_quit;
+static pthread_t flusher;
+
+/* Write all of p; drop it if stdout is gone. Caller holds sink_mu. */
+static void write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = write(STDOUT_FILENO, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/* Caller holds sink_mu. */
+static void sink_flush_locked(void)
+{
+	write_all(sink, sink_len);
+	sink_len = 0;
+}
+
+static void sink_put(const char *line, size_t n, bool defer)
+{
+	pthread_mutex_lock(&sink_mu);
+	if (sink_len + n > SINK_CAP)
+		sink_flush_locked();
+	if (n > SINK_CAP) {
+		write_all(line, n);
+	} else {
+		memcpy(sink + sink_len, line, n);
+		sink_len += n;
+	}
+	if (!defer || !flusher_on)
+		sink_flush_locked();
+	pthread_mutex_unlock(&sink_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&sink_mu);
+	while (!flusher_quit) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&sink_cv, &sink_mu, &until);
+		sink_flush_locked();
+	}
+	pthread_mutex_unlock(&sink_mu);
+	return NULL;
+}
+
+void log_flusher_start(void)
+{
+	pthread_mutex_lock(&sink_mu);
+	if (flusher_on) {
+		pthread_mutex_unlock(&sink_mu);
+		return;
+	}
+	flusher_quit = false;
+	flusher_on = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
+	pthread_mutex_unlock(&sink_mu);
+}
+
+void log_flusher_stop(void)
+{
+	bool was_on;
+
+	pthread_mutex_lock(&sink_mu);
+	was_on = flusher_on;
+	flusher_quit = true;
+	pthread_cond_signal(&sink_cv);
+	pthread_mutex_unlock(&sink_mu);
+	if (was_on)
+		pthread_join(flusher, NULL);
+	pthread_mutex_lock(&sink_mu);
+	flusher_on = false;
+	sink_flush_locked();
+	pthread_mutex_unlock(&sink_mu);
+}
+
+/* Each thread formats into its own buffer, kept between lines. */
+static pthread_key_t line_key;
+static pthread_once_t line_once = PTHREAD_ONCE_INIT;
+
+static void line_buf_free(void *p)
+{
+	buf_release(p);
+	free(p);
+}
+
+static void line_key_init(void)
+{
+	if (pthread_key_create(&line_key, line_buf_free) != 0)
+		die("pthread_key_create failed");
+}
+
+static struct buf *line_buf(void)
+{
+	struct buf *b;
+
+	pthread_once(&line_once, line_key_init);
+	b = pthread_getspecific(line_key);
+	if (!b) {
+		b = xmalloc(sizeof(*b));
+		buf_init(b, 16384);
+		pthread_setspecific(line_key, b);
+	}
+	buf_reset(b);
+	return b;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ"; strftime runs once a second per thread. */
+static void timestamp(char out[32])
+{
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[24];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = now.tv_sec;
+	}
+	snprintf(out, 32, "%s.%03dZ", cached, (int)(now.tv_nsec / 1000000));
+}
+
+static void emit(enum log_level level, const char *file, int line, const char *const *fields,
+		 bool defer, const char *fmt, va_list ap)
+{
+	char msg[4096];
+	char ts[32];
+	struct buf *b;
+	const char *base = strrchr(file, '/');
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	timestamp(ts);
+	b = line_buf();
+	buf_puts(b, "{\"timestamp\":\"");
+	buf_puts(b, ts);
+	buf_puts(b, "\",\"severity_text\":\"");
+	buf_puts(b, level_names[level]);
+	buf_puts(b, "\",\"body\":");
+	json_quote(b, msg);
+	if (thread_request_id[0]) {
+		buf_puts(b, ",\"request_id\":");
+		json_quote(b, thread_request_id);
+	}
+	buf_printf(b, ",\"code.filepath\":\"%s\",\"code.lineno\":%d", base ? base + 1 : file, line);
+	for (; fields && fields[0] && fields[1]; fields += 2) {
+		const char *k = fields[0];
+
+		buf_puts(b, ",");
+		if (k[0] == '#') {
+			json_quote(b, k + 1);
+			buf_puts(b, ":");
+			buf_puts(b, fields[1]);
+		} else {
+			json_quote(b, k);
+			buf_puts(b, ":");
+			json_quote(b, fields[1]);
+		}
+	}
+	buf_puts(b, "}\n");
+	if (b->ptr)
+		sink_put(b->ptr, b->len, defer && level < LOG_WARN);
 }
 
 void log_write(enum log_level level, const char *file, int line,
 	       const char *const *fields, const char *fmt, ...)
 {
-	char msg[4096];
-	char ts[40];
-	struct buf b;
 	va_list ap;
-	const char *base = strrchr(file, '/');
 
 	if (level < min_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(level, file, line, fields, false, fmt, ap);
 	va_end(ap);
-	format_rfc3339(now_unix(), ts, sizeof(ts));
+}
 
-	buf_init(&b, 16384);
-	buf_printf(&b, "{\"timestamp\":\"%s\",\"severity_text\":\"%s\","
-		   "\"body\":", ts, level_names[level]);
-	json_quote(&b, msg);
-	if (thread_request_id[0]) {
-		buf_puts(&b, ",\"request_id\":");
-		json_quote(&b, thread_request_id);
-	}
-	buf_printf(&b, ",\"code.filepath\":\"%s\",\"code.lineno\":%d",
-		   base ? base + 1 : file, line);
-	for (; fields && fields[0] && fields[1]; fields += 2) {
-		const char *k = fields[0];
+void log_write_deferred(enum log_level level, const char *file, int line,
+			const char *const *fields, const char *fmt, ...)
+{
+	va_list ap;
 
-		buf_puts(&b, ",");
-		if (k[0] == '#') {
-			json_quote(&b, k + 1);
-			buf_printf(&b, ":%s", fields[1]);
-		} else {
-			json_quote(&b, k);
-			buf_puts(&b, ":");
-			json_quote(&b, fields[1]);
-		}
-	}
-	buf_puts(&b, "}\n");
-	/* One write(2) per line keeps lines whole across threads. */
-	if (b.ptr) {
-		ssize_t r = write(STDOUT_FILENO, b.ptr, b.len);
-
-		(void)r;
-	}
-	buf_release(&b);
+	if (level < min_level)
+		return;
+	va_start(ap, fmt);
+	emit(level, file, line, fields, true, fmt, ap);
+	va_end(ap);
 }

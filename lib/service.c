@@ -146,6 +146,7 @@ int service_start(struct app *app, char *err, size_t errlen)
 		ho.tls_cert_pem = tls_cert;
 		ho.tls_key_pem = tls_key;
 	}
+	log_flusher_start();
 	ho.dispatch = app_dispatch;
 	ho.complete = app_complete;
 	ho.cls = app;
@@ -184,6 +185,7 @@ void service_stop(struct app *app)
 			 http_inflight(app->http));
 	http_stop(app->http);
 	app->http = NULL;
+	log_flusher_stop();
 	store_listen_stop(app->listener);
 	app->listener = NULL;
 	refresh_stop(app->refresh);
@@ -197,6 +199,7 @@ void service_release(struct app *app)
 	if (app->http)
 		http_stop(app->http);
 	app->http = NULL;
+	log_flusher_stop();
 	store_listen_stop(app->listener);
 	app->listener = NULL;
 	refresh_free(app->refresh);

@@ -296,9 +296,15 @@ int itest_server_stop(struct itest_server *s, int sig, int timeout_s)
 
 bool itest_log_contains(const struct itest_server *s, const char *needle)
 {
-	FILE *f = fopen(s->log, "r");
+	FILE *f;
 	char line[8192];
 	bool found = false;
+
+	/* Request lines may wait up to 100 ms in the server's log buffer
+	 * (lib/log.c); wait longer, so a check sees every line so far. */
+	if (s->pid)
+		itest_sleep_ms(250);
+	f = fopen(s->log, "r");
 
 	while (f && !found && fgets(line, sizeof(line), f))
 		found = strstr(line, needle) != NULL;
