@@ -62,6 +62,8 @@ void audit_record(struct audit *a, const char *token_name, const char *action,
 	strlcpy_(e->request_id, request_id ? request_id : "", FIELD);
 	e->at = now_unix();
 	a->n++;
+	if (a->n == a->cap / 4) /* busy: write now, not at the next second */
+		pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -112,7 +114,8 @@ static void *worker(void *arg)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
-		pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+		if (a->n < a->cap / 4)
+			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
 		pthread_mutex_unlock(&a->mu);
 		audit_flush(a);
 		if (now_ns() - a->last_purge_ns > 3600ull * 1000000000ull) {

@@ -3,6 +3,7 @@
  * audit: who looked up which subscription (OWASP API1). Lookups append to
  * a bounded in-memory queue (no database round trip on the request path);
  * a thread writes the queue to audit_log once a second in one statement,
+ * or as soon as it is a quarter full (under load: batches back to back),
  * and deletes rows older than the audit_retention_days policy setting
  * once an hour. If the database is away long enough for the queue to
  * fill, the oldest entries are dropped and counted
