@@ -15,7 +15,7 @@
 
 #define SHARDS 16
 #define ENTRY_OVERHEAD (sizeof(struct entry) + 64)
-/* Past this many tracked dependency versions, fold them into the epoch. */
+/* Past this many tracked dependency versions, forget them and flush. */
 #define MAX_VERSIONS (1u << 20)
 
 struct entry {
@@ -27,7 +27,6 @@ struct entry {
 	char deps[DCACHE_MAX_DEPS][DCACHE_KEY_MAX];
 	size_t n_deps;
 	uint64_t begin;
-	uint64_t epoch;
 	size_t len;
 	char *body;
 };
@@ -50,9 +49,12 @@ struct dcache {
 	size_t max_bytes_per_shard;
 	struct metrics *metrics;
 	atomic_uint_fast64_t counter;
-	atomic_uint_fast64_t epoch;
 	struct shard shards[SHARDS];
 	pthread_rwlock_t vlock;
+	/* The counter value of the last flush (dcache_invalidate_all, or
+	 * forgetting the versions): entries begun before it are stale.
+	 * Under vlock, like the versions. */
+	uint64_t flushed_at;
 	struct version **vbuckets;
 	size_t n_vbuckets, n_versions;
 };
@@ -76,7 +78,6 @@ struct dcache *dcache_new(size_t max_bytes, struct metrics *m)
 	c->max_bytes_per_shard = max_bytes / SHARDS;
 	c->metrics = m;
 	atomic_init(&c->counter, 1);
-	atomic_init(&c->epoch, 1);
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
 
@@ -151,16 +152,20 @@ static uint64_t version_of(const struct dcache *c, const char *id)
 	return 0;
 }
 
+/*
+ * A change stamped v (the counter after its increment) happened before a
+ * fill that began at counter value begin iff v <= begin: that fill read
+ * the changed data. Stale iff the flush or a dependency is newer.
+ */
 static bool fresh(struct dcache *c, const struct entry *e)
 {
 	size_t i;
-	bool ok = e->epoch == atomic_load(&c->epoch);
+	bool ok;
 
-	if (!ok)
-		return false;
 	pthread_rwlock_rdlock(&c->vlock);
+	ok = c->flushed_at <= e->begin;
 	for (i = 0; i < e->n_deps && ok; i++)
-		ok = version_of(c, e->deps[i]) < e->begin;
+		ok = version_of(c, e->deps[i]) <= e->begin;
 	pthread_rwlock_unlock(&c->vlock);
 	return ok;
 }
@@ -269,7 +274,6 @@ void dcache_put(struct dcache *c, const char *key, const char *body, size_t len,
 		if (deps[i] && deps[i][0] && strlen(deps[i]) < DCACHE_KEY_MAX)
 			strlcpy_(e->deps[e->n_deps++], deps[i], DCACHE_KEY_MAX);
 	e->begin = begin;
-	e->epoch = atomic_load(&c->epoch);
 	e->len = len;
 	e->body = xmalloc(len + 1);
 	memcpy(e->body, body, len);
@@ -309,9 +313,10 @@ void dcache_invalidate(struct dcache *c, const char *id)
 	}
 	pthread_rwlock_wrlock(&c->vlock);
 	if (c->n_versions >= MAX_VERSIONS) {
-		/* Bounded memory: forget the versions, retire every entry. */
+		/* Bounded memory: forget the versions, retire every entry
+		 * begun before now (no forgotten version is newer). */
 		free_versions(c);
-		atomic_fetch_add(&c->epoch, 1);
+		c->flushed_at = atomic_load(&c->counter);
 	}
 	p = &c->vbuckets[h & (c->n_vbuckets - 1)];
 	for (x = *p; x && (x->hash != h || strcmp(x->id, id) != 0); x = x->next)
@@ -347,8 +352,12 @@ void dcache_invalidate(struct dcache *c, const char *id)
 
 void dcache_invalidate_all(struct dcache *c)
 {
-	atomic_fetch_add(&c->counter, 1);
-	atomic_fetch_add(&c->epoch, 1);
+	uint64_t v = atomic_fetch_add(&c->counter, 1) + 1;
+
+	pthread_rwlock_wrlock(&c->vlock);
+	if (v > c->flushed_at) /* concurrent flushes: the newest stands */
+		c->flushed_at = v;
+	pthread_rwlock_unlock(&c->vlock);
 }
 
 void dcache_stats(struct dcache *c, size_t *entries, size_t *bytes)
