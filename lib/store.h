@@ -185,7 +185,8 @@ struct inbox_item {
  * when the id was seen before: then nothing changes. */
 enum err store_inbox_add(struct store *s, const char *notification_id, const char *subscription,
 			 const char *account_id, bool *duplicate);
-/* Up to max unprocessed notifications, oldest first. */
+/* Up to max unprocessed notifications that are due, oldest first: new
+ * ones, and failed ones once their backoff (30 s, doubling) has passed. */
 enum err store_inbox_pending(struct store *s, struct inbox_item *items, size_t max, size_t *n);
 /* Mark one processed (error NULL) or record a failed attempt. */
 enum err store_inbox_done(struct store *s, const char *notification_id, const char *error);
