@@ -48,7 +48,10 @@ HANDLER(h_webhook_zuora)
 	wa.authorization = http_header(req, "Authorization");
 	if (!webhook_verify(app->cfg.webhook_secret, req->body, req->body_len, &wa)) {
 		metrics_inc(app->metrics, MC_WEBHOOK_REJECTED, 1);
-		respond_problem(res, req, ERR_UNAUTHORIZED, "the callout signature or secret is missing or wrong");
+		/* Zuora's Basic auth sends credentials only after a 401
+		 * that asks for Basic (UPSTREAM.md 1.9): never Bearer here. */
+		respond_challenge(res, req, "Basic realm=\"resellerd-webhook\", charset=\"UTF-8\"",
+				  "the callout signature or secret is missing or wrong");
 		return;
 	}
 	if (!nid || !printable(nid, 128)) {
