@@ -178,7 +178,7 @@ void store_listen_stop(struct store_listener *l);
 struct inbox_item {
 	char notification_id[129];
 	char subscription[64]; /* "" when the callout named none */
-	char account_id[64];
+	char account_id[64];   /* the account's id or number; "" when none */
 };
 
 /* Record a notification (before answering Zuora). *duplicate is true
