@@ -16,7 +16,7 @@
 #define SHARD_BITS 4
 #define SHARDS (1u << SHARD_BITS)
 #define ENTRY_OVERHEAD (sizeof(struct entry) + 64)
-/* Past this many tracked dependency versions, fold them into the epoch. */
+/* Past this many tracked dependency versions, forget them and flush. */
 #define MAX_VERSIONS (1u << 20)
 
 struct entry {
@@ -28,7 +28,6 @@ struct entry {
 	char deps[DCACHE_MAX_DEPS][DCACHE_KEY_MAX];
 	size_t n_deps;
 	uint64_t begin;
-	uint64_t epoch;
 	size_t len;
 	char *body;
 };
@@ -51,12 +50,15 @@ struct dcache {
 	size_t max_bytes_per_shard;
 	struct metrics *metrics;
 	atomic_uint_fast64_t counter;
-	atomic_uint_fast64_t epoch;
-	/* The version given by the latest dcache_invalidate: an entry that
-	 * began after it has no stale dependency, without looking them up. */
-	atomic_uint_fast64_t last_invalidation;
 	struct shard shards[SHARDS];
 	pthread_rwlock_t vlock;
+	/* The counter value of the last flush (dcache_invalidate_all, or
+	 * forgetting the versions): entries begun before it are stale.
+	 * Under vlock, like the versions. */
+	uint64_t flushed_at;
+	/* The newest stamp of any change or flush (written under vlock): an
+	 * entry begun at or after it is fresh without looking anything up. */
+	atomic_uint_fast64_t last_change;
 	struct version **vbuckets;
 	size_t n_vbuckets, n_versions;
 };
@@ -80,8 +82,7 @@ struct dcache *dcache_new(size_t max_bytes, struct metrics *m)
 	c->max_bytes_per_shard = max_bytes / SHARDS;
 	c->metrics = m;
 	atomic_init(&c->counter, 1);
-	atomic_init(&c->epoch, 1);
-	atomic_init(&c->last_invalidation, 0);
+	atomic_init(&c->last_change, 0);
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
 
@@ -149,14 +150,9 @@ void dcache_free(struct dcache *c)
 	free(c);
 }
 
-/*
- * Each begin takes its own tick, so it is above every version already
- * given out (those changes are in the data about to be read) and below
- * every version given out later (those make the entry stale).
- */
 uint64_t dcache_begin(struct dcache *c)
 {
-	return atomic_fetch_add(&c->counter, 1) + 1;
+	return atomic_load(&c->counter);
 }
 
 /* The version of id (0: never changed). Caller holds vlock. */
@@ -171,18 +167,22 @@ static uint64_t version_of(const struct dcache *c, const char *id)
 	return 0;
 }
 
+/*
+ * A change stamped v (the counter after its increment) happened before a
+ * fill that began at counter value begin iff v <= begin: that fill read
+ * the changed data. Stale iff the flush or a dependency is newer.
+ */
 static bool fresh(struct dcache *c, const struct entry *e)
 {
 	size_t i;
-	bool ok = e->epoch == atomic_load(&c->epoch);
+	bool ok;
 
-	if (!ok)
-		return false;
-	if (atomic_load(&c->last_invalidation) < e->begin)
+	if (atomic_load(&c->last_change) <= e->begin)
 		return true;
 	pthread_rwlock_rdlock(&c->vlock);
+	ok = c->flushed_at <= e->begin;
 	for (i = 0; i < e->n_deps && ok; i++)
-		ok = version_of(c, e->deps[i]) < e->begin;
+		ok = version_of(c, e->deps[i]) <= e->begin;
 	pthread_rwlock_unlock(&c->vlock);
 	return ok;
 }
@@ -291,7 +291,6 @@ void dcache_put(struct dcache *c, const char *key, const char *body, size_t len,
 		if (deps[i] && deps[i][0] && strlen(deps[i]) < DCACHE_KEY_MAX)
 			strlcpy_(e->deps[e->n_deps++], deps[i], DCACHE_KEY_MAX);
 	e->begin = begin;
-	e->epoch = atomic_load(&c->epoch);
 	e->len = len;
 	e->body = xmalloc(len + 1);
 	memcpy(e->body, body, len);
@@ -319,6 +318,13 @@ void dcache_put(struct dcache *c, const char *key, const char *body, size_t len,
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Caller holds vlock for writing, so compare-and-store keeps the maximum. */
+static void note_change(struct dcache *c, uint64_t v)
+{
+	if (atomic_load(&c->last_change) < v)
+		atomic_store(&c->last_change, v);
+}
+
 void dcache_invalidate(struct dcache *c, const char *id)
 {
 	uint32_t h = fnv1a(id);
@@ -331,9 +337,11 @@ void dcache_invalidate(struct dcache *c, const char *id)
 	}
 	pthread_rwlock_wrlock(&c->vlock);
 	if (c->n_versions >= MAX_VERSIONS) {
-		/* Bounded memory: forget the versions, retire every entry. */
+		/* Bounded memory: forget the versions, retire every entry
+		 * begun before now (no forgotten version is newer). */
 		free_versions(c);
-		atomic_fetch_add(&c->epoch, 1);
+		c->flushed_at = atomic_load(&c->counter);
+		note_change(c, c->flushed_at);
 	}
 	p = &c->vbuckets[h & (c->n_vbuckets - 1)];
 	for (x = *p; x && (x->hash != h || strcmp(x->id, id) != 0); x = x->next)
@@ -347,9 +355,7 @@ void dcache_invalidate(struct dcache *c, const char *id)
 		c->n_versions++;
 	}
 	x->v = v;
-	/* Writers hold vlock, so this compare-and-store keeps the maximum. */
-	if (atomic_load(&c->last_invalidation) < v)
-		atomic_store(&c->last_invalidation, v);
+	note_change(c, v);
 	if (c->n_versions > c->n_vbuckets) {
 		size_t n = c->n_vbuckets * 2, i;
 		struct version **b = xcalloc(n, sizeof(*b));
@@ -372,8 +378,13 @@ void dcache_invalidate(struct dcache *c, const char *id)
 
 void dcache_invalidate_all(struct dcache *c)
 {
-	atomic_fetch_add(&c->counter, 1);
-	atomic_fetch_add(&c->epoch, 1);
+	uint64_t v = atomic_fetch_add(&c->counter, 1) + 1;
+
+	pthread_rwlock_wrlock(&c->vlock);
+	if (v > c->flushed_at) /* concurrent flushes: the newest stands */
+		c->flushed_at = v;
+	note_change(c, v);
+	pthread_rwlock_unlock(&c->vlock);
 }
 
 void dcache_stats(struct dcache *c, size_t *entries, size_t *bytes)

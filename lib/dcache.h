@@ -11,10 +11,12 @@
  * whatever order a change and a cache fill race: every entry records the
  * ids it was built from (subscription number, both accounts, their
  * contacts, the quote's opportunity) and the change counter read
- * *before* its database read. dcache_invalidate(id) bumps that id's
- * version past the counter; a hit whose dependencies moved past its
- * build counter is a miss. dcache_invalidate_all() (registry, policy,
- * a lost change feed) bumps an epoch that retires every entry.
+ * *before* its database read. dcache_invalidate(id) bumps the counter and
+ * stamps the id with the new value; a hit whose dependencies were stamped
+ * after its build counter was read is a miss, one stamped before (the
+ * fill read the changed data) is a hit. dcache_invalidate_all()
+ * (registry, policy, a full sync page, a lost change feed) stamps
+ * everything the same way, so a fill racing it is stale too.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -2,9 +2,9 @@
  * POST /v1/webhooks/zuora: a Zuora callout is only an invalidation hint
  * (UPSTREAM.md 1.9). It is authenticated (lib/webhook.h), recorded in the
  * inbox under its Zuora-Notification-Id before we answer (so a retry is a
- * no-op and nothing is lost), and the named record is re-read from Zuora
- * by the refresher, off the request thread. Database down: 503, so Zuora
- * retries.
+ * no-op and nothing is lost), and the named record (a subscription, an
+ * account, or both) is re-read from Zuora by the refresher, off the
+ * request thread. Database down: 503, so Zuora retries.
  */
 #include <string.h>
 
@@ -48,7 +48,10 @@ HANDLER(h_webhook_zuora)
 	wa.authorization = http_header(req, "Authorization");
 	if (!webhook_verify(app->cfg.webhook_secret, req->body, req->body_len, &wa)) {
 		metrics_inc(app->metrics, MC_WEBHOOK_REJECTED, 1);
-		respond_problem(res, req, ERR_UNAUTHORIZED, "the callout signature or secret is missing or wrong");
+		/* Zuora's Basic auth sends credentials only after a 401
+		 * that asks for Basic (UPSTREAM.md 1.9): never Bearer here. */
+		respond_challenge(res, req, "Basic realm=\"resellerd-webhook\", charset=\"UTF-8\"",
+				  "the callout signature or secret is missing or wrong");
 		return;
 	}
 	if (!nid || !printable(nid, 128)) {
@@ -56,10 +59,10 @@ HANDLER(h_webhook_zuora)
 		return;
 	}
 	if (!webhook_parse(req->body, req->body_len, sub, sizeof(sub), acct, sizeof(acct)) ||
-	    (sub[0] && !subscription_key_parse(sub, strlen(sub), key, sizeof(key))) ||
-	    (acct[0] && !printable(acct, 63))) {
+	    (sub[0] && !subscription_key_parse(sub, strlen(sub), key, sizeof(key)))) {
 		respond_problem(res, req, ERR_INVALID,
-				"the body must be a JSON object naming a SubscriptionNumber (or SubscriptionId) or an AccountId");
+				"the body must be a JSON object naming a SubscriptionNumber (or SubscriptionId)"
+				" or an AccountId (or AccountNumber)");
 		return;
 	}
 	e = store_inbox_add(app->store, nid, sub[0] ? key : NULL, acct[0] ? acct : NULL, &dup);

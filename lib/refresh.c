@@ -89,70 +89,136 @@ static void client_give(struct refresh *r, size_t slot)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Read the subscription, both accounts and their contacts; store all. */
-static enum err fetch_and_store(struct refresh *r, const char *key, const char *origin)
+/*
+ * What one refresh read from Zuora: the subscription (when one was named),
+ * the accounts (its subscriber and invoice owner, and an account named on
+ * its own) and their contacts. Owned strings; fetched_release frees them.
+ */
+struct fetched {
+	struct zuora_subscription_row sub;
+	bool have_sub;
+	struct zuora_account_row acct[3];
+	struct zuora_contact_row contacts[6];
+	size_t nacct, ncont;
+};
+
+static void fetched_release(struct fetched *f)
 {
-	struct zuora_subscription_row sub, alias;
-	struct zuora_account_row acct[2];
-	struct zuora_subscription_row subs[2];
-	struct zuora_contact_row contacts[4];
-	struct sync_page pages[3];
-	size_t nacct = 0, ncont = 0, n, i;
-	struct zuora_client *z;
-	char why[256] = "";
-	size_t slot = 0;
+	size_t i;
+
+	zuora_subscription_row_release(&f->sub);
+	for (i = 0; i < f->nacct; i++)
+		zuora_account_row_release(&f->acct[i]);
+	for (i = 0; i < f->ncont; i++)
+		zuora_contact_row_release(&f->contacts[i]);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Read one account (id or number) and its contacts into f, unless f holds
+ * it already. ERR_NOT_FOUND: Zuora does not know it (f unchanged). */
+static enum err fetch_account(struct zuora_client *z, const char *key, struct fetched *f)
+{
+	size_t i, n = 0;
 	enum err e;
 
-	memset(&sub, 0, sizeof(sub));
-	memset(acct, 0, sizeof(acct));
-	memset(contacts, 0, sizeof(contacts));
+	for (i = 0; i < f->nacct; i++)
+		if (str_eq(f->acct[i].id, key) || str_eq(f->acct[i].number, key))
+			return ERR_OK;
+	if (f->nacct == ARRAY_SIZE(f->acct))
+		return ERR_INTERNAL;
+	e = zuora_get_account(z, key, &f->acct[f->nacct], f->contacts + f->ncont, &n);
+	if (e)
+		return e;
+	f->nacct++;
+	f->ncont += n;
+	return ERR_OK;
+}
+
+/* Read a subscription and both its accounts (with contacts) into f. */
+static enum err fetch_subscription(struct zuora_client *z, const char *key, struct fetched *f)
+{
+	const char *ids[2];
+	enum err e;
+	size_t i;
+
+	e = zuora_get_subscription(z, key, &f->sub);
+	if (e)
+		return e;
+	f->have_sub = true;
+	ids[0] = f->sub.account_id;
+	ids[1] = f->sub.invoice_owner_id;
+	for (i = 0; i < 2; i++) {
+		e = fetch_account(z, ids[i], f);
+		if (e && e != ERR_NOT_FOUND) /* a missing account: the decision says so */
+			return e;
+	}
+	return ERR_OK;
+}
+
+/* Upsert everything f holds in one transaction. sub_key: the key the
+ * subscription was asked by (NULL when none was). */
+static enum err store_fetched(struct refresh *r, struct fetched *f, const char *sub_key,
+			      const char *origin)
+{
+	struct zuora_subscription_row subs[2];
+	struct sync_page pages[3];
+	size_t nsubs = 0;
+
+	if (f->have_sub) {
+		f->sub.is_latest = true;
+		subs[nsubs++] = f->sub;
+		/* Asked by an older version's id: Zuora answered with the
+		 * latest version; remember the old id too, as a non-latest
+		 * row. */
+		if (strlen(sub_key) == 32 && !str_eq(sub_key, f->sub.id)) {
+			subs[nsubs] = f->sub;
+			subs[nsubs].id = (char *)(uintptr_t)sub_key;
+			subs[nsubs++].is_latest = false;
+		}
+	}
+	pages[0] = (struct sync_page){SYNC_ZUORA_ACCOUNT, f->acct, f->nacct, NULL};
+	pages[1] = (struct sync_page){SYNC_ZUORA_CONTACT, f->contacts, f->ncont, NULL};
+	pages[2] = (struct sync_page){SYNC_ZUORA_SUBSCRIPTION, subs, nsubs, NULL};
+	return store_upsert_records(r->app->store, pages, 3, origin);
+}
+
+/*
+ * Read what a lookup or a notification names from Zuora and store it: the
+ * subscription sub_key (with both its accounts) and/or the account
+ * acct_key (id or number, with its contacts), either may be NULL. The
+ * upsert fires the change feed, so every cached decision built from these
+ * records goes stale. ERR_NOT_FOUND: Zuora knows none of them.
+ */
+static enum err fetch_and_store(struct refresh *r, const char *sub_key, const char *acct_key,
+				const char *origin)
+{
+	struct zuora_client *z;
+	struct fetched f;
+	char why[256] = "";
+	size_t slot = 0;
+	enum err e = ERR_OK;
+
+	memset(&f, 0, sizeof(f));
 	z = client_take(r, &slot, why, sizeof(why));
 	if (!z) {
 		log_warn("read-through: %s", why);
 		return ERR_UNAVAILABLE;
 	}
-	e = zuora_get_subscription(z, key, &sub);
-	if (e)
-		goto out;
-	for (i = 0; i < 2 && !e; i++) {
-		const char *id = i == 0 ? sub.account_id : sub.invoice_owner_id;
-
-		if (i == 1 && str_eq(sub.invoice_owner_id, sub.account_id))
-			break;
-		e = zuora_get_account(z, id, &acct[nacct], contacts + ncont, &n);
-		if (e == ERR_NOT_FOUND) {
-			e = ERR_OK; /* the decision reports the missing account */
-			continue;
-		}
-		if (!e) {
-			nacct++;
-			ncont += n;
-		}
+	if (sub_key)
+		e = fetch_subscription(z, sub_key, &f);
+	if (!e && acct_key) {
+		e = fetch_account(z, acct_key, &f);
+		if (e == ERR_NOT_FOUND && f.have_sub)
+			e = ERR_OK; /* the subscription is still worth storing */
 	}
-	if (e)
-		goto out;
-	sub.is_latest = true;
-	subs[0] = sub;
-	/* Asked by an older version's id: Zuora answered with the latest
-	 * version; remember the old id too, as a non-latest row. */
-	alias = sub;
-	alias.id = (char *)(uintptr_t)key;
-	alias.is_latest = false;
-	subs[1] = alias;
-	pages[0] = (struct sync_page){SYNC_ZUORA_ACCOUNT, acct, nacct, NULL};
-	pages[1] = (struct sync_page){SYNC_ZUORA_CONTACT, contacts, ncont, NULL};
-	pages[2] = (struct sync_page){SYNC_ZUORA_SUBSCRIPTION, subs,
-				      strlen(key) == 32 && !str_eq(key, sub.id) ? 2 : 1, NULL};
-	e = store_upsert_records(r->app->store, pages, 3, origin);
-out:
+	if (!e)
+		e = store_fetched(r, &f, sub_key, origin);
 	if (e && e != ERR_NOT_FOUND)
-		log_warn("read-through of %s failed: %s", key, zuora_last_error(z));
+		log_warn("read of %s%s%s from Zuora failed: %s", sub_key ? sub_key : "",
+			 sub_key && acct_key ? " and " : "", acct_key ? acct_key : "",
+			 zuora_last_error(z));
 	client_give(r, slot);
-	zuora_subscription_row_release(&sub);
-	for (i = 0; i < nacct; i++)
-		zuora_account_row_release(&acct[i]);
-	for (i = 0; i < ncont; i++)
-		zuora_contact_row_release(&contacts[i]);
+	fetched_release(&f);
 	return e;
 }
 
@@ -166,7 +232,7 @@ enum err refresh_read_through(struct refresh *r, const char *key, const char *or
 		atomic_fetch_sub(&r->in_flight, 1);
 		return ERR_UNAVAILABLE;
 	}
-	e = fetch_and_store(r, key, origin);
+	e = fetch_and_store(r, key, NULL, origin);
 	atomic_fetch_sub(&r->in_flight, 1);
 	metrics_inc(r->app->metrics, e == ERR_OK ? MC_READTHROUGH_OK : MC_READTHROUGH_FAILED, 1);
 	if (e && e != ERR_NOT_FOUND)
@@ -184,16 +250,15 @@ static void drain_inbox(struct refresh *r)
 	if (store_inbox_pending(r->app->store, items, INBOX_BATCH, &n))
 		return;
 	for (i = 0; i < n; i++) {
-		const char *key = items[i].subscription;
+		const char *sub = items[i].subscription, *acct = items[i].account_id;
 		enum err e = ERR_OK;
 
-		if (key[0] && r->configured)
-			e = fetch_and_store(r, key, "webhook");
-		/* A notification for an account alone: the next sync carries
-		 * it; there is no single-record path for every subscription
-		 * of an account. Unknown subscriptions are done too. */
+		if (r->configured && (sub[0] || acct[0]))
+			e = fetch_and_store(r, sub[0] ? sub : NULL, acct[0] ? acct : NULL, "webhook");
+		/* Done unless Zuora failed: a record Zuora does not know, or
+		 * a key it cannot be asked about, is done too. */
 		store_inbox_done(r->app->store, items[i].notification_id,
-				 e && e != ERR_NOT_FOUND ? "zuora read failed" : NULL);
+				 e && e != ERR_NOT_FOUND && e != ERR_INVALID ? "zuora read failed" : NULL);
 	}
 }
 

@@ -7,8 +7,13 @@
  *    RESELLERD_READTHROUGH_CONCURRENCY at once (others get 503 at once),
  *    each within RESELLERD_READTHROUGH_TIMEOUT_MS.
  *  - Webhooks: a thread drains the webhook inbox, re-reading each named
- *    record the same way (origin "webhook"); failures stay in the inbox
- *    and are retried (at most 10 attempts).
+ *    record: a subscription the same way (origin "webhook"), an account
+ *    (AccountId or AccountNumber) with its bill-to and sold-to contacts
+ *    through GET /v1/accounts/{key}. The upsert fires the change feed, so
+ *    every cached decision built from the record (as subscription,
+ *    subscriber or invoice owner) goes stale. Zuora failures stay in the
+ *    inbox and are retried (at most 10 attempts); a record Zuora does not
+ *    know is done.
  */
 #include "app.h"
 #include "errors.h"

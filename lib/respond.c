@@ -54,8 +54,9 @@ json_t *problem_object(const struct http_request *req, enum err e, const char *d
 	return v ? v : json_object();
 }
 
-void respond_problem(struct http_response *res, const struct http_request *req,
-		     enum err e, const char *detail)
+/* The problem+json body alone, no headers. */
+static void problem_body(struct http_response *res, const struct http_request *req,
+			 enum err e, const char *detail)
 {
 	json_t *p = problem_object(req, e, detail);
 	char *body = json_dumps(p, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -64,11 +65,26 @@ void respond_problem(struct http_response *res, const struct http_request *req,
 	if (!body)
 		body = xstrdup("{}");
 	http_set_body(res, err_http_status(e), CT_PROBLEM, body, strlen(body));
+}
+
+void respond_challenge(struct http_response *res, const struct http_request *req,
+		       const char *challenge, const char *detail)
+{
+	problem_body(res, req, ERR_UNAUTHORIZED, detail);
+	http_set_header(res, "WWW-Authenticate", challenge);
+}
+
+void respond_problem(struct http_response *res, const struct http_request *req,
+		     enum err e, const char *detail)
+{
+	if (e == ERR_UNAUTHORIZED) {
+		respond_challenge(res, req, "Bearer realm=\"resellerd\", error=\"invalid_token\"",
+				  detail);
+		return;
+	}
+	problem_body(res, req, e, detail);
 	if (e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED)
 		http_set_header(res, "Retry-After", "1");
-	if (e == ERR_UNAUTHORIZED)
-		http_set_header(res, "WWW-Authenticate",
-				"Bearer realm=\"resellerd\", error=\"invalid_token\"");
 	if (e == ERR_FORBIDDEN)
 		http_set_header(res, "WWW-Authenticate",
 				"Bearer realm=\"resellerd\", error=\"insufficient_scope\"");

@@ -23,6 +23,14 @@ void respond_json(struct http_response *res, unsigned status, json_t *v);
 void respond_problem(struct http_response *res, const struct http_request *req,
 		     enum err e, const char *detail);
 
+/*
+ * A 401 problem+json body with the WWW-Authenticate challenge given (a
+ * copy is kept), for callers whose credential is not the bearer token
+ * respond_problem announces. detail may be NULL.
+ */
+void respond_challenge(struct http_response *res, const struct http_request *req,
+		       const char *challenge, const char *detail);
+
 /* The problem object alone (new reference), for batch results. */
 json_t *problem_object(const struct http_request *req, enum err e, const char *detail);
 

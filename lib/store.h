@@ -178,14 +178,15 @@ void store_listen_stop(struct store_listener *l);
 struct inbox_item {
 	char notification_id[129];
 	char subscription[64]; /* "" when the callout named none */
-	char account_id[64];
+	char account_id[64];   /* the account's id or number; "" when none */
 };
 
 /* Record a notification (before answering Zuora). *duplicate is true
  * when the id was seen before: then nothing changes. */
 enum err store_inbox_add(struct store *s, const char *notification_id, const char *subscription,
 			 const char *account_id, bool *duplicate);
-/* Up to max unprocessed notifications, oldest first. */
+/* Up to max unprocessed notifications that are due, oldest first: new
+ * ones, and failed ones once their backoff (30 s, doubling) has passed. */
 enum err store_inbox_pending(struct store *s, struct inbox_item *items, size_t max, size_t *n);
 /* Mark one processed (error NULL) or record a failed attempt. */
 enum err store_inbox_done(struct store *s, const char *notification_id, const char *error);

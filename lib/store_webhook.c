@@ -46,9 +46,14 @@ enum err store_inbox_pending(struct store *s, struct inbox_item *items, size_t m
 	e = store_checkout(s, &c);
 	if (e)
 		return e;
+	/* Attempt k + 1 waits until 30 s * (2^k - 1) after arrival (the
+	 * last one about 4 h after it), however often the worker is woken:
+	 * an outage must not use up the attempts of older notifications at
+	 * each new one, nor make each wake-up wait on all of them. */
 	r = PQexecParams(c->pg,
 			 "SELECT notification_id, subscription_number, account_id FROM webhook_inbox"
 			 " WHERE processed_at IS NULL AND attempts < 10"
+			 " AND received_at + make_interval(secs => 30 * (2 ^ attempts - 1)) <= now()"
 			 " ORDER BY received_at LIMIT $1::int",
 			 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {

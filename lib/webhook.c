@@ -98,6 +98,16 @@ static const char *first_string(json_t *obj, const char *const *keys)
 	return NULL;
 }
 
+/* An account id or number as Zuora's GET /v1/accounts/{key} takes it. */
+static bool account_key_ok(const char *k)
+{
+	for (; *k; k++)
+		if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
+		      (*k >= '0' && *k <= '9') || *k == '-' || *k == '_'))
+			return false;
+	return true;
+}
+
 bool webhook_parse(const char *body, size_t len, char *subscription, size_t sub_len,
 		   char *account, size_t acct_len)
 {
@@ -118,11 +128,13 @@ bool webhook_parse(const char *body, size_t len, char *subscription, size_t sub_
 	}
 	s = first_string(v, sub_keys);
 	a = first_string(v, acct_keys);
-	if (s)
-		strlcpy_(subscription, s, sub_len);
-	if (a)
-		strlcpy_(account, a, acct_len);
-	ok = s || a;
+	/* A value that does not fit is refused, never cut to another key. */
+	ok = (s || a) && (!s || strlcpy_(subscription, s, sub_len) < sub_len) &&
+	     (!a || (strlcpy_(account, a, acct_len) < acct_len && account_key_ok(a)));
+	if (!ok) {
+		subscription[0] = '\0';
+		account[0] = '\0';
+	}
 	json_decref(v);
 	return ok;
 }

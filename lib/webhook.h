@@ -27,7 +27,9 @@ bool webhook_verify(const char *secret, const char *body, size_t len,
 
 /* Read the record a notification names into caller buffers ("" when
  * absent): SubscriptionNumber (or SubscriptionName, subscriptionNumber,
- * SubscriptionId) and AccountId (or AccountNumber). false when the body is
- * not a JSON object or names neither. */
+ * SubscriptionId) and AccountId (or AccountNumber). false (both buffers
+ * "") when the body is not a JSON object, names neither, a value does not
+ * fit its buffer, or the account key has characters other than
+ * [A-Za-z0-9_-]. */
 bool webhook_parse(const char *body, size_t len, char *subscription, size_t sub_len,
 		   char *account, size_t acct_len);

@@ -136,18 +136,23 @@ char *itest_slurp(const char *path)
 	return buf;
 }
 
-void itest_load_channel_fixtures(const struct itest_db *db)
+void itest_partners_import(const struct itest_db *db, const char *csv)
 {
-	const char *argv[] = {RESELLERCTL_BIN, "partners", "import",
-			      SOURCE_DIR "/tests/fixtures/partners.csv", NULL};
-	char *sql = itest_slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
+	const char *argv[] = {RESELLERCTL_BIN, "partners", "import", csv, NULL};
 	char env0[600];
 	const char *env[] = {env0, NULL};
 
-	itest_sql(db, sql);
-	free(sql);
 	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db->url);
 	assert_int_equal(itest_run(argv, env, NULL), 0);
+}
+
+void itest_load_channel_fixtures(const struct itest_db *db)
+{
+	char *sql = itest_slurp(SOURCE_DIR "/tests/fixtures/channels.sql");
+
+	itest_sql(db, sql);
+	free(sql);
+	itest_partners_import(db, SOURCE_DIR "/tests/fixtures/partners.csv");
 }
 
 void itest_sql(const struct itest_db *db, const char *sql)

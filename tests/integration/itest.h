@@ -23,6 +23,8 @@ struct itest_db {
  * test when the cluster is missing (run through scripts/check). */
 void itest_db_create(struct itest_db *db);
 void itest_db_drop(struct itest_db *db);
+/* resellerctl partners import csv into db; fails the test if it fails. */
+void itest_partners_import(const struct itest_db *db, const char *csv);
 /* Load tests/fixtures/channels.sql (one subscription per channel) and
  * import tests/fixtures/partners.csv with resellerctl. */
 void itest_load_channel_fixtures(const struct itest_db *db);

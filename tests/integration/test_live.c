@@ -18,20 +18,16 @@ static char auth_read[128], auth_admin[128];
 
 static int setup(void **state)
 {
-	char zurl[128], surl[128], env0[600], *tok;
+	char zurl[128], surl[128], *tok;
 	const char *env[] = {zurl, surl, "ZUORA_CLIENT_ID=zuora-client", "ZUORA_CLIENT_SECRET=zuora-secret",
 			     "SALESFORCE_CLIENT_ID=sf-client", "SALESFORCE_CLIENT_SECRET=sf-secret",
 			     "RESELLERD_WEBHOOK_SECRET=s3cret", "RESELLERD_READTHROUGH_TIMEOUT_MS=1500", NULL};
 	const char *sim_args[] = {"--data", SOURCE_DIR "/tests/simulator/demo.json", NULL};
-	const char *ctl_env[] = {env0, NULL};
-	const char *import[] = {RESELLERCTL_BIN, "partners", "import",
-				SOURCE_DIR "/tests/simulator/demo-partners.csv", NULL};
 
 	(void)state;
 	itest_db_create(&db);
 	itest_sim_start(&sim, sim_args);
-	snprintf(env0, sizeof(env0), "DATABASE_URL=%s", db.url);
-	assert_int_equal(itest_run(import, ctl_env, NULL), 0);
+	itest_partners_import(&db, SOURCE_DIR "/tests/simulator/demo-partners.csv");
 	tok = itest_token(&db, "live-reader", "read");
 	snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", tok);
 	free(tok);
