@@ -12,9 +12,9 @@
 #define FIELD 65
 
 struct entry {
-	char token[FIELD], action[FIELD], subject[FIELD], request_id[FIELD];
-	double at;     /* formatted at flush time, off the request path */
-	char at_text[40];
+	char token[FIELD], subject[FIELD], request_id[FIELD];
+	const char *action; /* static storage */
+	double at;          /* formatted at flush time, off the request path */
 };
 
 struct audit {
@@ -57,7 +57,7 @@ void audit_record(struct audit *a, const char *token_name, const char *action,
 	}
 	e = &a->ring[(a->head + a->n) % a->cap];
 	strlcpy_(e->token, token_name ? token_name : "", FIELD);
-	strlcpy_(e->action, action, FIELD);
+	e->action = action;
 	strlcpy_(e->subject, subject, FIELD);
 	strlcpy_(e->request_id, request_id ? request_id : "", FIELD);
 	e->at = now_unix();
@@ -70,6 +70,7 @@ void audit_record(struct audit *a, const char *token_name, const char *action,
 void audit_flush(struct audit *a)
 {
 	struct store_audit_row *rows;
+	char (*at)[40];
 	size_t n, i;
 	uint64_t dropped;
 
@@ -79,6 +80,7 @@ void audit_flush(struct audit *a)
 	n = a->n;
 	dropped = a->dropped;
 	rows = xcalloc(n ? n : 1, sizeof(*rows));
+	at = xcalloc(n ? n : 1, sizeof(*at));
 	for (i = 0; i < n; i++) {
 		struct entry *e = &a->ring[(a->head + i) % a->cap];
 
@@ -86,8 +88,8 @@ void audit_flush(struct audit *a)
 		rows[i].action = e->action;
 		rows[i].subject = e->subject;
 		rows[i].request_id = e->request_id;
-		format_rfc3339(e->at, e->at_text, sizeof(e->at_text));
-		rows[i].at = e->at_text;
+		format_rfc3339(e->at, at[i], sizeof(at[i]));
+		rows[i].at = at[i];
 	}
 	pthread_mutex_unlock(&a->mu);
 	/* The entries stay in the ring (and may be overwritten only by new
@@ -102,6 +104,7 @@ void audit_flush(struct audit *a)
 		pthread_mutex_unlock(&a->mu);
 	}
 	free(rows);
+	free(at);
 }
 
 static void *worker(void *arg)

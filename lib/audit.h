@@ -15,7 +15,8 @@ struct audit;
 
 struct audit *audit_new(struct app *app, size_t capacity);
 void audit_start(struct audit *a);
-/* Record one access (strings copied; truncated to 64 bytes each). */
+/* Record one access: action must be a string literal (kept by pointer);
+ * the others are copied, truncated to 64 bytes each. */
 void audit_record(struct audit *a, const char *token_name, const char *action,
 		  const char *subject, const char *request_id);
 /* Write what is queued now (tests, shutdown). */

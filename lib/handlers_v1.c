@@ -396,7 +396,8 @@ HANDLER(h_evaluate)
 		   (facts && !read_facts(facts, false, &f, detail, sizeof(detail)))) {
 		respond_problem(res, req, ERR_INVALID, detail);
 	} else {
-		audit_record(app->audit, res->token_name, type, key, req->request_id);
+		audit_record(app->audit, res->token_name, request_type_name((enum request_type)t), key,
+			     req->request_id);
 		e = decide(app, key, &x);
 		if (e) {
 			problem_decide(res, req, e, key);
