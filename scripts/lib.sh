@@ -48,7 +48,8 @@ as_pg() {
 
 # pg_start DIR: a private cluster in DIR (created when missing), unix
 # socket only, trust auth on that socket. Exports DATABASE_URL and
-# RESELLERD_TEST_PGDIR.
+# RESELLERD_TEST_PGDIR. PG_EXTRA_OPTS adds server options ("-c name=value
+# ..."), applied when this call starts the server.
 pg_start() {
 	local dir=$1 bin
 	bin=$(pg_bin) || return 1
@@ -63,7 +64,7 @@ pg_start() {
 	chmod 755 "$dir" 2>/dev/null || true
 	if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-			-o "-c listen_addresses='' -c unix_socket_directories='$dir/sock' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+			-o "-c listen_addresses='' -c unix_socket_directories='$dir/sock' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${PG_EXTRA_OPTS:-}" \
 			start >/dev/null || { tail -20 "$dir/server.log" >&2; return 1; }
 	fi
 	as_pg "$bin/psql" -h "$dir/sock" -U postgres -d postgres -tAc \

@@ -156,6 +156,10 @@ struct rowref {
 typedef bool (*row_fn)(void *cls, const struct rowref *ref,
 		       const struct rec *r);
 void data_scan(enum tbl t, row_fn fn, void *cls);
+/* As data_scan, skipping the generated rows whose timestamp (gen_ts) is
+ * below floor: an incremental query (UpdatedDate >= X) over a generated
+ * million rows reads only the tail instead of generating them all. */
+void data_scan_from(enum tbl t, int64_t floor, row_fn fn, void *cls);
 /* Materialise a row reference; flat is scratch space for generated rows. */
 void data_load(enum tbl t, const struct rowref *ref, struct flat *scratch,
 	       struct rec *out);
@@ -203,6 +207,9 @@ void query_free(struct query *q);
 bool query_match(const struct query *q, const struct rec *r);
 enum tbl query_table(const struct query *q);
 long long query_limit(const struct query *q); /* -1 = no LIMIT */
+/* The largest X of the conditions "field >= X" or "field > X" (datetime
+ * literals; conditions are ANDed), or INT64_MIN when there is none. */
+int64_t query_ts_floor(const struct query *q, const char *field);
 size_t query_nfields(const struct query *q);
 const char *query_field(const struct query *q, size_t k);
 

@@ -115,7 +115,8 @@ struct cursor *cursor_run(struct query *q, enum api api, const char *sfver)
 	}
 	c->created = c->last_used = now_ms();
 	if (query_limit(q) != 0)
-		data_scan(c->t, collect, c);
+		data_scan_from(c->t, query_ts_floor(q, api == API_SF ? "SystemModstamp" : "UpdatedDate"),
+			       collect, c);
 	c->next = cursors;
 	cursors = c;
 	return c;

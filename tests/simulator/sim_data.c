@@ -340,9 +340,23 @@ static bool gen_first(enum tbl t, uint32_t i, const struct orow *o)
 
 void data_scan(enum tbl t, row_fn fn, void *cls)
 {
+	data_scan_from(t, INT64_MIN, fn, cls);
+}
+
+void data_scan_from(enum tbl t, int64_t floor, row_fn fn, void *cls)
+{
 	struct table *tb = &tables[t];
-	uint32_t g = gen_count(t), i = 0;
+	uint32_t g = gen_count(t), i = 0, hi = g;
 	size_t j = 0;
+
+	/* gen_ts grows with i: binary search the first row at or past floor */
+	while (i < hi) {
+		uint32_t mid = i + (hi - i) / 2;
+		if (gen_ts(t, mid) < floor)
+			i = mid + 1;
+		else
+			hi = mid;
+	}
 	struct flat *f = xmalloc(sizeof(*f));
 
 	table_sort(t);

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -632,6 +633,19 @@ bool query_match(const struct query *q, const struct rec *r)
 		if (!cond_match(&q->conds[k], r))
 			return false;
 	return true;
+}
+
+int64_t query_ts_floor(const struct query *q, const char *field)
+{
+	int64_t floor = INT64_MIN;
+
+	for (size_t k = 0; k < q->nconds; k++) {
+		const struct cond *c = &q->conds[k];
+		if (c->has_ts && (c->op == OP_GE || c->op == OP_GT) &&
+		    strcasecmp(c->field, field) == 0 && c->ts > floor)
+			floor = c->ts;
+	}
+	return floor;
 }
 
 enum tbl query_table(const struct query *q)
