@@ -85,11 +85,13 @@ void itest_sleep_ms(unsigned ms);
 double itest_now(void);
 
 /* The Zuora + Salesforce simulator (tests/simulator) on an ephemeral port,
- * with extra command-line arguments (NULL-terminated, may be NULL). */
+ * with extra command-line arguments (NULL-terminated, may be NULL). With
+ * --tls-cert it serves HTTPS: base is https://, and itest_http trusts
+ * the CA named by the ITEST_CAINFO environment variable. */
 struct itest_sim {
 	pid_t pid;
 	unsigned port;
-	char base[64]; /* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT or https://... */
 };
 void itest_sim_start(struct itest_sim *s, const char *const *extra);
 void itest_sim_stop(struct itest_sim *s);
