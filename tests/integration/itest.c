@@ -617,3 +617,25 @@ void itest_sim_post(const struct itest_sim *s, const char *path, const char *jso
 	assert_int_equal(r.status, 200);
 	itest_resp_free(&r);
 }
+
+long itest_sim_stat(const struct itest_sim *s, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	struct itest_resp r;
+	char url[256], outer[64];
+	json_t *j, *v;
+	long n;
+
+	snprintf(url, sizeof(url), "%s/_sim/stats", s->base);
+	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	j = itest_json(&r);
+	itest_resp_free(&r);
+	snprintf(outer, sizeof(outer), "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+	v = json_object_get(j, outer);
+	if (dot)
+		v = json_object_get(v, dot + 1);
+	n = (long)json_integer_value(v);
+	json_decref(j);
+	return n;
+}

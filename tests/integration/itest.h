@@ -97,3 +97,7 @@ void itest_sim_start(struct itest_sim *s, const char *const *extra);
 void itest_sim_stop(struct itest_sim *s);
 /* POST JSON to a simulator path (/_sim/fault, /_sim/data, ...); 200 expected. */
 void itest_sim_post(const struct itest_sim *s, const char *path, const char *json);
+/* A count from GET /_sim/stats since the last /_sim/reset: "total", or
+ * one level down after the first dot ("statuses.302", "tokens_issued.zuora",
+ * "routes.POST /v1/action/query"); 0 when absent. */
+long itest_sim_stat(const struct itest_sim *s, const char *key);
