@@ -23,6 +23,7 @@ struct upstream {
 	struct upstream_options o;
 	char errbuf[CURL_ERROR_SIZE];
 	bool too_big;
+	char why[256]; /* the last attempt's transport failure, "" if none */
 };
 
 /* What one attempt's body receives. */
@@ -81,6 +82,11 @@ void upstream_free(struct upstream *u)
 void upstream_response_release(struct upstream_response *res)
 {
 	buf_release(&res->body);
+}
+
+const char *upstream_last_error(const struct upstream *u)
+{
+	return u->why;
 }
 
 static bool cancelled(const atomic_bool *cancel)
@@ -200,6 +206,7 @@ static enum err setup(struct upstream *u, const struct upstream_request *req,
 
 	if (!config_url_allowed(req->url, why, sizeof(why))) {
 		log_warn("%s: refusing URL: %s", u->o.name, why);
+		snprintf(u->why, sizeof(u->why), "URL refused: %s", why);
 		return ERR_INVALID;
 	}
 	curl_easy_reset(c);
@@ -264,12 +271,17 @@ static enum err classify_curl(struct upstream *u, CURLcode rc, bool *transient)
 	if (rc == CURLE_OK)
 		return ERR_OK;
 	if (u->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		log_warn("%s: response body over the %zu-byte cap", u->o.name,
+		snprintf(u->why, sizeof(u->why), "response body over the %zu-byte cap",
 			 u->o.tuning.max_body);
+		log_warn("%s: %s", u->o.name, u->why);
 		return ERR_TOO_LARGE;
 	}
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return ERR_UNAVAILABLE; /* cancelled */
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(u->why, sizeof(u->why), "cancelled");
+		return ERR_UNAVAILABLE;
+	}
+	/* libcurl's own detail says which certificate check or limit failed. */
+	snprintf(u->why, sizeof(u->why), "%s", u->errbuf[0] ? u->errbuf : curl_easy_strerror(rc));
 	log_warn("%s: transfer failed: %s (%s)", u->o.name, curl_easy_strerror(rc),
 		 u->errbuf[0] ? u->errbuf : "-");
 	switch (rc) {
@@ -312,6 +324,7 @@ static enum err attempt(struct upstream *u, const struct upstream_request *req,
 	struct curl_slist *hdrs = NULL;
 	struct sink k = {u, &res->body};
 	curl_off_t ra = -1;
+	char *location = NULL;
 	CURLcode rc;
 	enum err e;
 
@@ -319,6 +332,7 @@ static enum err attempt(struct upstream *u, const struct upstream_request *req,
 	res->status = 0;
 	u->too_big = false;
 	u->errbuf[0] = '\0';
+	u->why[0] = '\0';
 	*transient = false;
 	e = setup(u, req, &k, &hdrs);
 	if (e)
@@ -334,7 +348,11 @@ static enum err attempt(struct upstream *u, const struct upstream_request *req,
 	if (!res->body.ptr)
 		buf_append(&res->body, "", 0);
 	if (res->status >= 300 && res->status < 400) {
-		log_warn("%s: refusing to follow a %ld redirect", u->o.name, res->status);
+		/* Where it would have gone (upstream data: shortened). */
+		curl_easy_getinfo(u->curl, CURLINFO_REDIRECT_URL, &location);
+		snprintf(u->why, sizeof(u->why), "refused to follow an HTTP %ld redirect to %.160s",
+			 res->status, location ? location : "(no Location)");
+		log_warn("%s: %s", u->o.name, u->why);
 		e = ERR_UPSTREAM;
 	}
 out:
@@ -368,8 +386,10 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		long retry_after = 0;
 		bool transient;
 
-		if (cancelled(u->o.cancel))
+		if (cancelled(u->o.cancel)) {
+			snprintf(u->why, sizeof(u->why), "cancelled");
 			return ERR_UNAVAILABLE;
+		}
 		tries++;
 		res->attempts = tries;
 		e = attempt(u, req, res, &retry_after, &transient);
@@ -403,8 +423,10 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		count(u, u->o.counters.retries);
 		log_info("%s: retry %u of %s after %s", u->o.name, tries, req->method,
 			 e ? err_slug(e) : "a transient answer");
-		if (!upstream_sleep_ms(u->o.cancel, wait_ms(u, tries, retry_after)))
+		if (!upstream_sleep_ms(u->o.cancel, wait_ms(u, tries, retry_after))) {
+			snprintf(u->why, sizeof(u->why), "cancelled");
 			return ERR_UNAVAILABLE;
+		}
 	}
 	count(u, u->o.counters.errors);
 	if (!e)

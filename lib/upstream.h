@@ -113,6 +113,16 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		       struct upstream_response *res);
 void upstream_response_release(struct upstream_response *res);
 
+/*
+ * Why the last attempt of the last upstream_call on u failed below HTTP,
+ * in words for logs and the sync status: libcurl's detail ("SSL
+ * certificate problem: ...", "Operation too slow. ..."), the size cap,
+ * the refused redirect and its target, a refused URL, "cancelled". ""
+ * when that attempt got an HTTP answer (also when reauth failed on one:
+ * the client knows why then). Borrowed from u: valid until its next call.
+ */
+const char *upstream_last_error(const struct upstream *u);
+
 /* Sleep ms in slices, returning false early when cancel becomes true. */
 bool upstream_sleep_ms(const atomic_bool *cancel, unsigned ms);
 

@@ -185,14 +185,16 @@ static enum err status_error(struct sf_client *c, const char *what,
 	return fail(c, ERR_UPSTREAM, "%s: HTTP %ld %s %s", what, r->status, code, msg);
 }
 
+/* upstream_call failed: say why in its words (the certificate problem,
+ * the redirect, the cap, the timeout). When it failed on an HTTP answer
+ * (a re-authentication refused), that step already set last_error. */
 static enum err transport_error(struct sf_client *c, const char *what, enum err e)
 {
-	return fail(c, e, "%s: %s", what,
-		    e == ERR_TIMEOUT ? "timed out" :
-		    e == ERR_TOO_LARGE ? "response over the size cap" :
-		    e == ERR_INVALID ? "URL not allowed" :
-		    e == ERR_UPSTREAM ? "TLS, redirect or protocol failure" :
-		    "unreachable or cancelled");
+	const char *why = upstream_last_error(c->u);
+
+	if (!*why)
+		return e;
+	return fail(c, e, "%s: %s", what, why);
 }
 
 /* ===== OAuth ===== */

@@ -162,14 +162,16 @@ static enum err status_error(struct zuora_client *z, const char *what,
 	return fail(z, ERR_UPSTREAM, "%s: HTTP %ld %s", what, r->status, d);
 }
 
+/* upstream_call failed: say why in its words (the certificate problem,
+ * the redirect, the cap, the timeout). When it failed on an HTTP answer
+ * (a re-authentication refused), that step already set last_error. */
 static enum err transport_error(struct zuora_client *z, const char *what, enum err e)
 {
-	return fail(z, e, "%s: %s", what,
-		    e == ERR_TIMEOUT ? "timed out" :
-		    e == ERR_TOO_LARGE ? "response over the size cap" :
-		    e == ERR_INVALID ? "URL not allowed" :
-		    e == ERR_UPSTREAM ? "TLS, redirect or protocol failure" :
-		    "unreachable or cancelled");
+	const char *why = upstream_last_error(z->u);
+
+	if (!*why)
+		return e;
+	return fail(z, e, "%s: %s", what, why);
 }
 
 /* ===== OAuth ===== */
@@ -371,8 +373,10 @@ static void build_zoql(const struct zuora_client *z, enum sync_object obj,
 	}
 }
 
+/* One ZOQL page into *page; *status is the HTTP status of the answer (0
+ * when none arrived). */
 static enum err query_page(struct zuora_client *z, enum sync_object obj, const char *path,
-			   json_t *req_body, struct upstream_page *page)
+			   json_t *req_body, struct upstream_page *page, long *status)
 {
 	struct upstream_response res;
 	char why[200];
@@ -383,6 +387,7 @@ static enum err query_page(struct zuora_client *z, enum sync_object obj, const c
 		die("out of memory encoding a ZOQL request");
 	e = api_call(z, "POST", path, text, &res);
 	free(text);
+	*status = res.status;
 	if (e)
 		goto out;
 	if (res.status != 200) {
@@ -404,6 +409,7 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 	struct upstream_page page;
 	struct buf q;
 	json_t *body;
+	long status = 0;
 	enum err e;
 
 	if (obj > SYNC_ZUORA_SUBSCRIPTION)
@@ -413,8 +419,11 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 	for (int attempt = 0; attempt < 2; attempt++) {
 		/* The SSPChannel custom field lives on the Account in some
 		 * tenants and on the Subscription in others (DOMAIN.md); ZOQL
-		 * refuses a field the object does not have. Retry once
-		 * without it rather than fail the object. */
+		 * refuses a field the object does not have (a 4xx). Retry
+		 * once without it rather than fail the object; but not after
+		 * a transport failure (TLS, redirect, timeout) or a garbled
+		 * page, which say nothing about the field: a fault that
+		 * clears by the retry would drop SSPChannel from every row. */
 		bool with_ssp = attempt == 0 && z->ssp_field && obj != SYNC_ZUORA_CONTACT;
 
 		buf_init(&q, 4096);
@@ -422,9 +431,9 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 		body = json_pack("{s:s, s:{s:I}}", "queryString", q.ptr, "conf", "batchSize",
 				 (json_int_t)z->batch_size);
 		buf_release(&q);
-		e = query_page(z, obj, "/v1/action/query", body, &page);
+		e = query_page(z, obj, "/v1/action/query", body, &page, &status);
 		json_decref(body);
-		if (!with_ssp || (e != ERR_INVALID && e != ERR_UPSTREAM))
+		if (!with_ssp || e != ERR_UPSTREAM || status < 400 || status > 499)
 			break;
 		log_warn("zuora: %s query with %s failed (%s); retrying without it",
 			 zoql_object(obj), z->ssp_field, zuora_last_error(z));
@@ -443,7 +452,7 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 		body = json_pack("{s:s, s:{s:I}}", "queryLocator", locator, "conf", "batchSize",
 				 (json_int_t)z->batch_size);
 		free(locator);
-		e = query_page(z, obj, "/v1/action/queryMore", body, &page);
+		e = query_page(z, obj, "/v1/action/queryMore", body, &page, &status);
 		json_decref(body);
 	}
 	upstream_page_release(&page);

@@ -50,10 +50,14 @@ const char *zuora_last_error(const struct zuora_client *z);
  * Page through obj (SYNC_ZUORA_ACCOUNT, _CONTACT or _SUBSCRIPTION) with
  * ZOQL, every record when since_ms is NULL, else those with
  * UpdatedDate >= *since_ms (floored to the second). fn gets each mapped
- * page in order; its error stops the run and is returned. Errors:
+ * page in order; its error stops the run and is returned. When Zuora
+ * refuses the first query with a 4xx while the SSPChannel field is
+ * selected (an object without that field), it runs once more without it;
+ * any other failure of that query fails the run. Errors:
  * ERR_UNAUTHORIZED (credentials refused), ERR_UPSTREAM (bad answer, ZOQL
- * error, garbage), ERR_RATE_LIMITED, ERR_UNAVAILABLE, ERR_TIMEOUT,
- * ERR_TOO_LARGE; the reason is in zuora_last_error.
+ * error, garbage, TLS failure, redirect), ERR_RATE_LIMITED,
+ * ERR_UNAVAILABLE, ERR_TIMEOUT, ERR_TOO_LARGE; the reason is in
+ * zuora_last_error.
  */
 enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t *since_ms,
 		     upstream_page_fn fn, void *cls);

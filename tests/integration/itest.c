@@ -549,12 +549,15 @@ void itest_sim_start(struct itest_sim *s, const char *const *extra)
 	int fd[2];
 	struct pollfd pfd;
 	double deadline = itest_now() + 10;
+	bool tls = false;
 
 	argv[n++] = SIMULATOR_BIN;
 	argv[n++] = "--port";
 	argv[n++] = "0";
-	while (extra && *extra && n < 22)
+	while (extra && *extra && n < 22) {
+		tls = tls || strcmp(*extra, "--tls-cert") == 0;
 		argv[n++] = *extra++;
+	}
 	argv[n] = NULL;
 	assert_int_equal(pipe(fd), 0);
 	s->pid = fork();
@@ -589,7 +592,7 @@ void itest_sim_start(struct itest_sim *s, const char *const *extra)
 		fprintf(stderr, "simulator did not start (%s): %s\n", SIMULATOR_BIN, line);
 		fail();
 	}
-	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
+	snprintf(s->base, sizeof(s->base), "%s://127.0.0.1:%u", tls ? "https" : "http", s->port);
 }
 
 void itest_sim_stop(struct itest_sim *s)
@@ -615,3 +618,24 @@ void itest_sim_post(const struct itest_sim *s, const char *path, const char *jso
 	itest_resp_free(&r);
 }
 
+long itest_sim_stat(const struct itest_sim *s, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	struct itest_resp r;
+	char url[256], outer[64];
+	json_t *j, *v;
+	long n;
+
+	snprintf(url, sizeof(url), "%s/_sim/stats", s->base);
+	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	j = itest_json(&r);
+	itest_resp_free(&r);
+	snprintf(outer, sizeof(outer), "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+	v = json_object_get(j, outer);
+	if (dot)
+		v = json_object_get(v, dot + 1);
+	n = (long)json_integer_value(v);
+	json_decref(j);
+	return n;
+}

@@ -85,13 +85,19 @@ void itest_sleep_ms(unsigned ms);
 double itest_now(void);
 
 /* The Zuora + Salesforce simulator (tests/simulator) on an ephemeral port,
- * with extra command-line arguments (NULL-terminated, may be NULL). */
+ * with extra command-line arguments (NULL-terminated, may be NULL). With
+ * --tls-cert it serves HTTPS: base is https://, and itest_http trusts
+ * the CA named by the ITEST_CAINFO environment variable. */
 struct itest_sim {
 	pid_t pid;
 	unsigned port;
-	char base[64]; /* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT or https://... */
 };
 void itest_sim_start(struct itest_sim *s, const char *const *extra);
 void itest_sim_stop(struct itest_sim *s);
 /* POST JSON to a simulator path (/_sim/fault, /_sim/data, ...); 200 expected. */
 void itest_sim_post(const struct itest_sim *s, const char *path, const char *json);
+/* A count from GET /_sim/stats since the last /_sim/reset: "total", or
+ * one level down after the first dot ("statuses.302", "tokens_issued.zuora",
+ * "routes.POST /v1/action/query"); 0 when absent. */
+long itest_sim_stat(const struct itest_sim *s, const char *key);

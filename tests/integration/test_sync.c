@@ -21,23 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How many answers with this status the simulator sent since the reset. */
-static long sim_status_count(const struct itest_sim *s, const char *status)
-{
-	struct itest_resp r;
-	char url[256];
-	json_t *j;
-	long n;
-
-	snprintf(url, sizeof(url), "%s/_sim/stats", s->base);
-	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
-	j = itest_json(&r);
-	n = (long)json_integer_value(json_object_get(json_object_get(j, "statuses"), status));
-	json_decref(j);
-	itest_resp_free(&r);
-	return n;
-}
-
 /* ===== resellerctl sync ===== */
 
 static const char *ctl_bin(void)
@@ -284,10 +267,10 @@ static void test_small_pages_token_expiry_429_and_5xx(void **state)
 	t0 = itest_now();
 	sync_ok(&db, &gen, args);
 	assert_true(itest_now() - t0 >= 1.0); /* the Retry-After wait */
-	assert_true(sim_status_count(&gen, "401") >= 2);
-	assert_true(sim_status_count(&gen, "429") >= 1);
-	assert_true(sim_status_count(&gen, "503") >= 2);
-	assert_true(sim_status_count(&gen, "502") >= 2);
+	assert_true(itest_sim_stat(&gen, "statuses.401") >= 2);
+	assert_true(itest_sim_stat(&gen, "statuses.429") >= 1);
+	assert_true(itest_sim_stat(&gen, "statuses.503") >= 2);
+	assert_true(itest_sim_stat(&gen, "statuses.502") >= 2);
 	/* Many pages per object. */
 	assert_true(sql_long(&db, "SELECT rows_total FROM sync_state WHERE object = 'Subscription'")
 		    >= 3300);

@@ -530,6 +530,19 @@ static long long parse_num(const char *opt, const char *s, long long lo,
 	return v;
 }
 
+/* A PEM file's contents (caller frees); exits 2 when unreadable. */
+static char *pem_file(const char *opt, const char *path)
+{
+	size_t len;
+	char *s = read_file_all(path, 64 * 1024, &len);
+
+	if (!s || len == 0) {
+		fprintf(stderr, "upstream-sim: --%s: cannot read %s\n", opt, path);
+		exit(2);
+	}
+	return s;
+}
+
 static void usage(FILE *fp)
 {
 	fputs("usage: upstream-sim --port N [--bind 127.0.0.1] [--data FILE.json]\n"
@@ -539,12 +552,14 @@ static void usage(FILE *fp)
 	      "         [--sf-client-id ID] [--sf-client-secret S]\n"
 	      "         [--token-ttl SEC] [--sf-session-ttl SEC]\n"
 	      "         [--locator-ttl SEC] [--sf-min-batch N] [--verbose]\n"
+	      "         [--tls-cert FILE.pem --tls-key FILE.pem]\n"
+	      "         [--sf-instance-url URL]\n"
 	      "Without --port, only the --dump-generated/--emit-partners-csv\n"
 	      "files are written. See tests/simulator/README.md.\n", fp);
 }
 
 struct cli {
-	const char *data, *dump, *csv;
+	const char *data, *dump, *csv, *tls_cert, *tls_key;
 	long long generate, seed;
 	bool have_port;
 };
@@ -552,7 +567,7 @@ struct cli {
 static void parse_cli(int argc, char **argv, struct cli *c)
 {
 	enum { O_ZID = 256, O_ZSEC, O_SID, O_SSEC, O_TTL, O_STTL, O_LTTL,
-	       O_MINB, O_DUMP, O_CSV };
+	       O_MINB, O_DUMP, O_CSV, O_CERT, O_KEY, O_INST };
 	static const struct option opts[] = {
 		{"port", required_argument, NULL, 'p'},
 		{"bind", required_argument, NULL, 'b'},
@@ -571,6 +586,9 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		{"sf-min-batch", required_argument, NULL, O_MINB},
 		{"dump-generated", required_argument, NULL, O_DUMP},
 		{"emit-partners-csv", required_argument, NULL, O_CSV},
+		{"tls-cert", required_argument, NULL, O_CERT},
+		{"tls-key", required_argument, NULL, O_KEY},
+		{"sf-instance-url", required_argument, NULL, O_INST},
 		{NULL, 0, NULL, 0}};
 	const char *zid = NULL, *zsec = NULL, *sid = NULL, *ssec = NULL;
 	int ch;
@@ -605,12 +623,26 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		case O_MINB: sim.cfg.sf_min_batch = (unsigned)parse_num("sf-min-batch", optarg, 1, 2000); break;
 		case O_DUMP: c->dump = optarg; break;
 		case O_CSV: c->csv = optarg; break;
+		case O_CERT: c->tls_cert = optarg; break;
+		case O_KEY: c->tls_key = optarg; break;
+		case O_INST:
+			if (strlen(optarg) >= sizeof(sim.cfg.base_url)) {
+				fprintf(stderr, "upstream-sim: --sf-instance-url: too long\n");
+				exit(2);
+			}
+			sim.cfg.sf_instance_url = xstrdup(optarg);
+			break;
 		default: usage(stderr); exit(2);
 		}
 	}
-	if (optind < argc || (!c->have_port && !c->dump && !c->csv)) {
+	if (optind < argc || (!c->have_port && !c->dump && !c->csv) ||
+	    !c->tls_cert != !c->tls_key) {
 		usage(stderr);
 		exit(2);
+	}
+	if (c->tls_cert) {
+		sim.cfg.tls_cert = pem_file("tls-cert", c->tls_cert);
+		sim.cfg.tls_key = pem_file("tls-key", c->tls_key);
 	}
 	sim.cfg.zuora_id = secret_value(zid, "ZUORA_CLIENT_ID", "zuora-client");
 	sim.cfg.zuora_secret = secret_value(zsec, "ZUORA_CLIENT_SECRET", "zuora-secret");
@@ -657,6 +689,24 @@ static bool write_file(const char *path, bool (*fn)(FILE *))
 static struct MHD_Daemon *start_daemon(void)
 {
 	struct sockaddr_in sa = {0};
+	/* HTTPS when --tls-cert/--tls-key were given (GnuTLS inside MHD). */
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, sim.cfg.tls_key},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, sim.cfg.tls_cert},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
+			     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	if (sim.cfg.tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			fprintf(stderr, "upstream-sim: this libmicrohttpd has no TLS support\n");
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	} else {
+		tls[0].option = MHD_OPTION_END;
+	}
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)sim.cfg.port);
 	if (inet_pton(AF_INET, sim.cfg.bind, &sa.sin_addr) != 1) {
@@ -665,16 +715,14 @@ static struct MHD_Daemon *start_daemon(void)
 		return NULL;
 	}
 	return MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, NULL,
+		flags, 0, NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_END);
+		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -710,8 +758,13 @@ int main(int argc, char **argv)
 		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	sim.cfg.port = di ? di->port : sim.cfg.port;
 	pthread_mutex_lock(&sim.lock);
-	snprintf(sim.cfg.base_url, sizeof(sim.cfg.base_url), "http://%s:%u",
-		 sim.cfg.bind, sim.cfg.port);
+	if (sim.cfg.sf_instance_url)
+		snprintf(sim.cfg.base_url, sizeof(sim.cfg.base_url), "%s",
+			 sim.cfg.sf_instance_url);
+	else
+		snprintf(sim.cfg.base_url, sizeof(sim.cfg.base_url), "%s://%s:%u",
+			 sim.cfg.tls_cert ? "https" : "http", sim.cfg.bind,
+			 sim.cfg.port);
 	pthread_mutex_unlock(&sim.lock);
 	printf("listening on %s:%u\n", sim.cfg.bind, sim.cfg.port);
 	fflush(stdout);
@@ -726,5 +779,8 @@ int main(int argc, char **argv)
 	free(sim.cfg.zuora_secret);
 	free(sim.cfg.sf_id);
 	free(sim.cfg.sf_secret);
+	free(sim.cfg.tls_cert);
+	free(sim.cfg.tls_key);
+	free(sim.cfg.sf_instance_url);
 	return 0;
 }
