@@ -17,6 +17,23 @@
 #include "log.h"
 #include "util.h"
 
+bool store_array_elem(struct buf *b, const char *s)
+{
+	const char *p, *run;
+	bool ok = true;
+
+	if (!s)
+		return buf_puts(b, "NULL");
+	ok = buf_puts(b, "\"");
+	for (p = run = s; *p && ok; p++) {
+		if (*p == '"' || *p == '\\') {
+			ok = buf_append(b, run, (size_t)(p - run)) && buf_append(b, "\\", 1);
+			run = p;
+		}
+	}
+	return ok && buf_append(b, run, (size_t)(p - run)) && buf_puts(b, "\"");
+}
+
 PGconn *store_connect(const char *url, unsigned connect_timeout_s,
 		      unsigned statement_timeout_ms, const char *app_name)
 {

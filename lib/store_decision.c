@@ -253,18 +253,13 @@ enum err store_search_each(struct store *s, const char *by, const char *value,
 static void pg_array(struct buf *b, const char *const *v, size_t n)
 {
 	size_t i;
-	const char *p;
 
 	buf_reset(b);
 	buf_puts(b, "{");
 	for (i = 0; i < n; i++) {
-		buf_puts(b, i ? ",\"" : "\"");
-		for (p = v[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_append(b, "\\", 1);
-			buf_append(b, p, 1);
-		}
-		buf_puts(b, "\"");
+		if (i)
+			buf_puts(b, ",");
+		store_array_elem(b, v[i] ? v[i] : "");
 	}
 	buf_puts(b, "}");
 }
@@ -343,15 +338,9 @@ enum err store_audit_write(struct store *s, const struct store_audit_row *rows, 
 				    rows[i].request_id, rows[i].at};
 
 		for (k = 0; k < 5; k++) {
-			const char *p;
-
-			buf_puts(&cols[k], i ? ",\"" : "\"");
-			for (p = v[k]; *p; p++) {
-				if (*p == '"' || *p == '\\')
-					buf_append(&cols[k], "\\", 1);
-				buf_append(&cols[k], p, 1);
-			}
-			buf_puts(&cols[k], "\"");
+			if (i)
+				buf_puts(&cols[k], ",");
+			store_array_elem(&cols[k], v[k] ? v[k] : "");
 		}
 	}
 	for (k = 0; k < 5; k++) {

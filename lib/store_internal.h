@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "store.h"
+#include "util.h"
 
 struct pconn {
 	PGconn *pg;
@@ -29,6 +30,13 @@ struct store {
 	unsigned connect_timeout_s;
 	char *application_name;
 };
+
+/*
+ * Append s to b as one element of a PostgreSQL array literal: in double
+ * quotes, with '"' and '\\' escaped; NULL (the pointer) becomes NULL.
+ * Runs of plain bytes are copied at once. Returns false past b's cap.
+ */
+bool store_array_elem(struct buf *b, const char *s);
 
 /* Connect with our defaults (placed before the user's conninfo, which may
  * override them). Returns a PGconn to check with PQstatus; never NULL. */

@@ -133,24 +133,9 @@ static void col_init(struct col *c)
 
 static void col_add(struct col *c, const char *s)
 {
-	const char *p, *run;
-
 	if (c->n++)
 		buf_puts(&c->b, ",");
-	if (!s) {
-		buf_puts(&c->b, "NULL");
-		return;
-	}
-	buf_puts(&c->b, "\"");
-	for (p = run = s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			buf_append(&c->b, run, (size_t)(p - run));
-			buf_append(&c->b, "\\", 1);
-			run = p;
-		}
-	}
-	buf_append(&c->b, run, (size_t)(p - run));
-	buf_puts(&c->b, "\"");
+	store_array_elem(&c->b, s);
 }
 
 static void col_add_tri(struct col *c, enum tristate t)
