@@ -1,7 +1,6 @@
 #include "auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,13 +64,6 @@ void auth_token_generate(char *out, size_t n)
 	random_bytes(r, sizeof(r));
 	hex_encode(r, sizeof(r), hex);
 	snprintf(out, n, "rsd_%s", hex);
-}
-
-static void sha256(const char *s, size_t len, unsigned char out[32])
-{
-	unsigned int n = 0;
-
-	EVP_Digest(s, len, out, &n, EVP_sha256(), NULL);
 }
 
 void auth_token_hash(const char *token, char out[65])

@@ -96,7 +96,7 @@ void app_complete(void *cls, const struct http_request *req,
 		  const struct http_response *res, double seconds)
 {
 	struct app *app = cls;
-	char status[8], ms[32];
+	char status[21], ms[44];
 	const char *fields[] = {"http.request.method", req->method,
 				"http.route", res->route_name ? res->route_name : "unmatched",
 				"#http.response.status_code", status,
@@ -108,8 +108,15 @@ void app_complete(void *cls, const struct http_request *req,
 	metrics_observe_request(app->metrics, res->route_index, res->status, seconds);
 	if (!log_enabled(LOG_INFO))
 		return;
-	snprintf(status, sizeof(status), "%u", res->status);
-	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
+	u64_digits(res->status, 1, status);
+	/* milliseconds with three decimals, without printf on every request */
+	{
+		uint64_t us = seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0;
+		size_t n = u64_digits(us / 1000u, 1, ms);
+
+		ms[n] = '.';
+		u64_digits(us % 1000u, 3, ms + n + 1);
+	}
 	if (!res->token_name)
 		fields[10] = NULL;
 	log_fields_deferred(LOG_INFO, fields, "request");

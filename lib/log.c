@@ -221,6 +221,7 @@ static void timestamp(char out[32])
 {
 	static _Thread_local time_t cached_sec = -1;
 	static _Thread_local char cached[24];
+	static _Thread_local size_t cached_len;
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -228,21 +229,27 @@ static void timestamp(char out[32])
 		struct tm tm;
 
 		gmtime_r(&now.tv_sec, &tm);
-		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S.", &tm);
 		cached_sec = now.tv_sec;
 	}
-	snprintf(out, 32, "%s.%03dZ", cached, (int)(now.tv_nsec / 1000000));
+	memcpy(out, cached, cached_len);
+	u64_digits((uint64_t)now.tv_nsec / 1000000u, 3, out + cached_len);
+	out[cached_len + 3] = 'Z';
+	out[cached_len + 4] = '\0';
 }
 
 static void emit(enum log_level level, const char *file, int line, const char *const *fields,
 		 bool defer, const char *fmt, va_list ap)
 {
 	char msg[4096];
-	char ts[32];
+	char ts[32], num[21];
 	struct buf *b;
 	const char *base = strrchr(file, '/');
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strchr(fmt, '%'))
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+	else
+		strlcpy_(msg, fmt, sizeof(msg));
 	timestamp(ts);
 	b = line_buf();
 	buf_puts(b, "{\"timestamp\":\"");
@@ -255,7 +262,11 @@ static void emit(enum log_level level, const char *file, int line, const char *c
 		buf_puts(b, ",\"request_id\":");
 		json_quote(b, thread_request_id);
 	}
-	buf_printf(b, ",\"code.filepath\":\"%s\",\"code.lineno\":%d", base ? base + 1 : file, line);
+	buf_puts(b, ",\"code.filepath\":\"");
+	buf_puts(b, base ? base + 1 : file);
+	buf_puts(b, "\",\"code.lineno\":");
+	u64_digits(line > 0 ? (uint64_t)line : 0, 1, num);
+	buf_puts(b, num);
 	for (; fields && fields[0] && fields[1]; fields += 2) {
 		const char *k = fields[0];
 

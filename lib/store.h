@@ -153,7 +153,7 @@ enum err store_partners_replace(struct store *s, const struct partner_row *rows,
 
 struct store_audit_row {
 	const char *token_name, *action, *subject, *request_id;
-	const char *at; /* RFC 3339 */
+	const char *at; /* Unix time in seconds, e.g. "1764279120.123" */
 };
 
 /* Append audit rows in one statement. */

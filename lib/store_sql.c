@@ -86,7 +86,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		" '%', '\\%'), '_', '\\_') || '%' ORDER BY a.name, a.number LIMIT 50"},
 	[STMT_AUDIT] = {"audit",
 		"INSERT INTO audit_log (token_name, action, subject, request_id, at)"
-		" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])"},
+		" SELECT t, a, s, r, to_timestamp(e) FROM unnest($1::text[], $2::text[], $3::text[],"
+		"  $4::text[], $5::float8[]) AS u(t, a, s, r, e)"},
 	[STMT_AUDIT_PURGE] = {"audit_purge",
 		"DELETE FROM audit_log WHERE at < now() - make_interval(days =>"
 		" coalesce((SELECT value::int FROM policy_settings WHERE key = 'audit_retention_days'), 90))"},

@@ -62,6 +62,21 @@ bool parse_long(const char *s, long min, long max, long *out);
 /* Monotonic and wall clocks. */
 uint64_t now_ns(void);
 double now_unix(void);
+
+/*
+ * Decimal digits of v into out (NUL-terminated), left-padded with zeros
+ * to at least width digits (width <= 20); returns the length. For hot
+ * paths where snprintf's set-up cost shows (one request log line).
+ */
+size_t u64_digits(uint64_t v, unsigned width, char out[21]);
+
+/*
+ * SHA-256 of len bytes at data into out. The digest implementation is
+ * fetched from OpenSSL once per process: EVP_sha256() looked it up again
+ * on every call, which was most of the cost of hashing a 68-byte token
+ * (auth on every request). Dies if OpenSSL cannot provide SHA-256.
+ */
+void sha256(const void *data, size_t len, unsigned char out[32]);
 /* RFC 3339 UTC with milliseconds into out (>= 32 bytes). */
 void format_rfc3339(double unix_time, char *out, size_t n);
 
