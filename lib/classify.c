@@ -432,15 +432,13 @@ static enum channel channel_of_type(enum partner_type t)
 /*
  * Not in the registry: a reseller only when something corroborates it
  * (DOMAIN.md: SSPChannel = Reseller, partnerAccount = true or a quote
- * resale partner). A quote that names a distributor makes it two-tier, as
- * the Distributor field is set in two-tier deals only. Never marketplace:
- * only the registry says marketplace.
+ * resale partner), otherwise undetermined. Two-tier and marketplace come
+ * from the registry type of the invoice owner only: a quote's Distributor
+ * field neither corroborates nor makes an unregistered owner two-tier.
  */
 static enum channel unregistered_channel(const struct channel_input *in,
 					 const struct facts *fx)
 {
-	if (in->quote.present && has(in->quote.distributor))
-		return CHANNEL_TWO_TIER;
 	if (fx->ssp == SSP_RESELLER ||
 	    in->invoice_owner.partner_account == TRI_TRUE ||
 	    (in->quote.present && has(in->quote.resale_partner)))
@@ -536,8 +534,6 @@ static void partner_reason(const struct channel_input *in,
 	} else {
 		char why[CLASSIFY_TEXT_MAX] = "";
 
-		if (in->quote.present && has(in->quote.distributor))
-			add_item(why, sizeof why, "the quote names a distributor");
 		if (fx->ssp == SSP_RESELLER)
 			add_item(why, sizeof why, "SSPChannel is Reseller");
 		if (o->partner_account == TRI_TRUE)

@@ -201,11 +201,19 @@ static const struct ccase cases[] = {
 	 .owner = O_OTHER, .quote_status = SENT, .resale = "Channel Co",
 	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
 	 .reason_has = "names a resale partner"},
-	{.name = "unregistered_quote_distributor_is_two_tier",
+	/* DOMAIN.md: "Not in the registry: reseller when any of
+	 * SSPChannel=Reseller, partnerAccount=true or a quote resale partner
+	 * corroborates it; otherwise undetermined": two-tier needs the
+	 * registry to type the invoice owner as a distributor. */
+	{.name = "unregistered_quote_distributor_is_reseller",
 	 .owner = O_OTHER, .quote_status = SENT, .resale = "Small Reseller",
-	 .distributor = "Channel Co", .channel = CHANNEL_TWO_TIER,
-	 .conf = CONFIDENCE_HIGH, .partner = "Small Reseller",
-	 .distributor_name = "Channel Co"},
+	 .distributor = "Channel Co", .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_HIGH, .partner = "Channel Co",
+	 .reason_has = "names a resale partner"},
+	{.name = "unregistered_quote_distributor_alone_is_undetermined",
+	 .owner = O_OTHER, .quote_status = SENT, .distributor = "Channel Co",
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .reason_has = "parent company"},
 	{.name = "unregistered_nothing_is_undetermined", .owner = O_OTHER,
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
 	 .reason_has = "parent company"},
