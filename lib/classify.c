@@ -42,6 +42,9 @@
 #define SENT_TO_ZBILLING "Sent to Z-Billing"
 #define SSP_VALUE_RESELLER "Reseller"
 #define SSP_VALUE_NON_RESELLER "Non-Reseller"
+#define SSP_FIELD_DEFAULT "SSPChannel__c"
+#define RESALE_FIELD_DEFAULT "Resale_Partner__c"
+#define DISTRIBUTOR_FIELD_DEFAULT "Distributor__c"
 
 enum ssp_state {
 	SSP_ABSENT = 0,
@@ -101,6 +104,12 @@ static bool same(const char *a, const char *b)
 static const char *show(const char *s)
 {
 	return has(s) ? s : "unknown";
+}
+
+/* A configured field name, or its default when not configured. */
+static const char *field_or(const char *configured, const char *def)
+{
+	return has(configured) ? configured : def;
 }
 
 /* ===== Output builders: never overflow the fixed arrays ===== */
@@ -211,12 +220,13 @@ static void read_ssp(const struct channel_input *in, struct facts *fx,
 						     : SSP_VALUE_RESELLER;
 	enum ssp_state on_sub = ssp_parse(in->sub.ssp_channel, rv);
 	enum ssp_state on_acct = ssp_parse(in->subscriber.ssp_channel, rv);
+	const char *field = field_or(in->ssp_field, SSP_FIELD_DEFAULT);
 
 	if (on_sub != SSP_ABSENT)
-		add_evidence(out, SOURCE_ZUORA, "Subscription", "SSPChannel__c",
+		add_evidence(out, SOURCE_ZUORA, "Subscription", field,
 			     in->sub.ssp_channel, ssp_points_to(on_sub));
 	if (on_acct != SSP_ABSENT)
-		add_evidence(out, SOURCE_ZUORA, "Account", "SSPChannel__c",
+		add_evidence(out, SOURCE_ZUORA, "Account", field,
 			     in->subscriber.ssp_channel, ssp_points_to(on_acct));
 	fx->ssp = on_sub != SSP_ABSENT ? on_sub : on_acct;
 	fx->ssp_value = on_sub != SSP_ABSENT ? in->sub.ssp_channel
@@ -287,10 +297,14 @@ static void add_salesforce_evidence(const struct channel_input *in,
 			     "zqu__Status__c", q->status, "sales_assisted");
 	if (q->present && has(q->resale_partner))
 		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
-			     "Resale_Partner__c", q->resale_partner, "reseller");
+			     field_or(in->resale_partner_field,
+				      RESALE_FIELD_DEFAULT),
+			     q->resale_partner, "reseller");
 	if (q->present && has(q->distributor))
 		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
-			     "Distributor__c", q->distributor, "two_tier");
+			     field_or(in->distributor_field,
+				      DISTRIBUTOR_FIELD_DEFAULT),
+			     q->distributor, "two_tier");
 	if (in->resale_partner.present && has(in->resale_partner.name))
 		add_evidence(out, SOURCE_REGISTRY, "partner_registry", "name",
 			     in->resale_partner.name,

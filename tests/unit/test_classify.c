@@ -50,6 +50,7 @@ struct ccase {
 	const char *sf_role;
 	const char *sf_name;
 	const char *ssp_value;     /* configuration; NULL = default */
+	bool custom_fields;        /* configured field names (see build) */
 
 	enum channel channel;
 	enum confidence conf;
@@ -240,6 +241,23 @@ static const struct ccase cases[] = {
 	{.name = "ssp_custom_reseller_value", .owner = O_OTHER,
 	 .ssp_value = "Channel", .acct_ssp = "channel",
 	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH},
+	/* DOMAIN.md: the field names are configuration; evidence names the
+	 * field that was actually read. */
+	{.name = "evidence_names_configured_ssp_field", .owner = O_OTHER,
+	 .custom_fields = true, .acct_ssp = "Reseller",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .ev_field = "Channel__c", .ev_points = "reseller"},
+	{.name = "evidence_names_configured_resale_partner_field",
+	 .owner = O_OTHER, .custom_fields = true, .quote_status = SENT,
+	 .resale = "Channel Co", .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_HIGH, .ev_field = "Reseller_Account__c",
+	 .ev_points = "reseller"},
+	{.name = "evidence_names_configured_distributor_field",
+	 .owner = O_OTHER, .custom_fields = true, .reg_present = true,
+	 .reg = PARTNER_DISTRIBUTOR, .quote_status = SENT,
+	 .distributor = "Channel Co", .channel = CHANNEL_TWO_TIER,
+	 .conf = CONFIDENCE_HIGH, .ev_field = "Distributor_Account__c",
+	 .ev_points = "two_tier"},
 	{.name = "ssp_default_value_not_used_when_configured",
 	 .owner = O_OTHER, .ssp_value = "Channel", .sub_ssp = "Reseller",
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW},
@@ -336,6 +354,11 @@ static void build(const struct ccase *k, struct channel_input *in)
 	in->sf_partner_name = k->sf_name;
 	in->fulfillment_user_id = FULFILLMENT;
 	in->ssp_reseller_value = k->ssp_value;
+	if (k->custom_fields) {
+		in->ssp_field = "Channel__c";
+		in->resale_partner_field = "Reseller_Account__c";
+		in->distributor_field = "Distributor_Account__c";
+	}
 }
 
 static bool valid_points_to(const char *p)
