@@ -351,8 +351,8 @@ static void direct_conflicts(const struct channel_input *in,
 	if (fx->quote_sent && fx->by_fulfillment)
 		add_conflict(out, "web_direct_with_sales_quote",
 			     "Subscription %s was created by the fulfillment user "
-			     "but quote %s reached Sent to Z-Billing; classified "
-			     "as sales-assisted.",
+			     "but quote %s reached Sent to Z-Billing; Zuora wins: "
+			     "classified as web direct.",
 			     show(in->sub.number), show(q->id));
 	if (fx->ssp == SSP_RESELLER)
 		add_conflict(out, "ssp_channel_reseller_but_direct",
@@ -380,11 +380,13 @@ static void classify_direct(const struct channel_input *in, struct facts *fx,
 	const struct account_in *s = &in->subscriber;
 	const struct quote_in *q = &in->quote;
 
-	/* DOMAIN.md: web_direct when created by the fulfillment user or no
-	 * sales quote exists; a Sent to Z-Billing quote means sales_assisted
-	 * (and is reported as a conflict when both hold). */
-	out->channel = fx->quote_sent ? CHANNEL_SALES_ASSISTED
-				      : CHANNEL_WEB_DIRECT;
+	/* DOMAIN.md: web_direct when created by the fulfillment user (a
+	 * Zuora signal) or no sales quote exists; otherwise a Sent to
+	 * Z-Billing quote means sales_assisted. When the fulfillment user
+	 * and a sent quote disagree, Zuora wins and it is a conflict. */
+	out->channel = fx->quote_sent && !fx->by_fulfillment
+			       ? CHANNEL_SALES_ASSISTED
+			       : CHANNEL_WEB_DIRECT;
 	if (has(in->sub.created_by_id) && has(in->fulfillment_user_id))
 		add_evidence(out, SOURCE_ZUORA, "Subscription", "CreatedById",
 			     in->sub.created_by_id,

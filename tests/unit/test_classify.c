@@ -86,10 +86,13 @@ static const struct ccase cases[] = {
 	{.name = "sales_assisted_status_case_insensitive", .owner = O_SAME,
 	 .quote_status = "sent to z-billing", .channel = CHANNEL_SALES_ASSISTED,
 	 .conf = CONFIDENCE_HIGH},
+	/* DOMAIN.md: "web_direct if created by the fulfillment user" and
+	 * Salesforce disagreeing with Zuora is a conflict that Zuora wins. */
 	{.name = "conflict_web_direct_with_sales_quote", .owner = O_SAME,
 	 .by_fulfillment = true, .quote_status = SENT,
-	 .channel = CHANNEL_SALES_ASSISTED, .conf = CONFIDENCE_LOW,
-	 .conflict = "web_direct_with_sales_quote"},
+	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
+	 .conflict = "web_direct_with_sales_quote",
+	 .reason_has = "fulfillment API user"},
 	{.name = "conflict_ssp_reseller_on_subscription_but_direct",
 	 .owner = O_SAME, .sub_ssp = "Reseller", .by_fulfillment = true,
 	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
