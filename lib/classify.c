@@ -42,6 +42,9 @@
 #define SENT_TO_ZBILLING "Sent to Z-Billing"
 #define SSP_VALUE_RESELLER "Reseller"
 #define SSP_VALUE_NON_RESELLER "Non-Reseller"
+#define SSP_FIELD_DEFAULT "SSPChannel__c"
+#define RESALE_FIELD_DEFAULT "Resale_Partner__c"
+#define DISTRIBUTOR_FIELD_DEFAULT "Distributor__c"
 
 enum ssp_state {
 	SSP_ABSENT = 0,
@@ -101,6 +104,12 @@ static bool same(const char *a, const char *b)
 static const char *show(const char *s)
 {
 	return has(s) ? s : "unknown";
+}
+
+/* A configured field name, or its default when not configured. */
+static const char *field_or(const char *configured, const char *def)
+{
+	return has(configured) ? configured : def;
 }
 
 /* ===== Output builders: never overflow the fixed arrays ===== */
@@ -211,12 +220,13 @@ static void read_ssp(const struct channel_input *in, struct facts *fx,
 						     : SSP_VALUE_RESELLER;
 	enum ssp_state on_sub = ssp_parse(in->sub.ssp_channel, rv);
 	enum ssp_state on_acct = ssp_parse(in->subscriber.ssp_channel, rv);
+	const char *field = field_or(in->ssp_field, SSP_FIELD_DEFAULT);
 
 	if (on_sub != SSP_ABSENT)
-		add_evidence(out, SOURCE_ZUORA, "Subscription", "SSPChannel__c",
+		add_evidence(out, SOURCE_ZUORA, "Subscription", field,
 			     in->sub.ssp_channel, ssp_points_to(on_sub));
 	if (on_acct != SSP_ABSENT)
-		add_evidence(out, SOURCE_ZUORA, "Account", "SSPChannel__c",
+		add_evidence(out, SOURCE_ZUORA, "Account", field,
 			     in->subscriber.ssp_channel, ssp_points_to(on_acct));
 	fx->ssp = on_sub != SSP_ABSENT ? on_sub : on_acct;
 	fx->ssp_value = on_sub != SSP_ABSENT ? in->sub.ssp_channel
@@ -287,10 +297,14 @@ static void add_salesforce_evidence(const struct channel_input *in,
 			     "zqu__Status__c", q->status, "sales_assisted");
 	if (q->present && has(q->resale_partner))
 		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
-			     "Resale_Partner__c", q->resale_partner, "reseller");
+			     field_or(in->resale_partner_field,
+				      RESALE_FIELD_DEFAULT),
+			     q->resale_partner, "reseller");
 	if (q->present && has(q->distributor))
 		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
-			     "Distributor__c", q->distributor, "two_tier");
+			     field_or(in->distributor_field,
+				      DISTRIBUTOR_FIELD_DEFAULT),
+			     q->distributor, "two_tier");
 	if (in->resale_partner.present && has(in->resale_partner.name))
 		add_evidence(out, SOURCE_REGISTRY, "partner_registry", "name",
 			     in->resale_partner.name,
@@ -337,8 +351,8 @@ static void direct_conflicts(const struct channel_input *in,
 	if (fx->quote_sent && fx->by_fulfillment)
 		add_conflict(out, "web_direct_with_sales_quote",
 			     "Subscription %s was created by the fulfillment user "
-			     "but quote %s reached Sent to Z-Billing; classified "
-			     "as sales-assisted.",
+			     "but quote %s reached Sent to Z-Billing; Zuora wins: "
+			     "classified as web direct.",
 			     show(in->sub.number), show(q->id));
 	if (fx->ssp == SSP_RESELLER)
 		add_conflict(out, "ssp_channel_reseller_but_direct",
@@ -366,11 +380,13 @@ static void classify_direct(const struct channel_input *in, struct facts *fx,
 	const struct account_in *s = &in->subscriber;
 	const struct quote_in *q = &in->quote;
 
-	/* DOMAIN.md: web_direct when created by the fulfillment user or no
-	 * sales quote exists; a Sent to Z-Billing quote means sales_assisted
-	 * (and is reported as a conflict when both hold). */
-	out->channel = fx->quote_sent ? CHANNEL_SALES_ASSISTED
-				      : CHANNEL_WEB_DIRECT;
+	/* DOMAIN.md: web_direct when created by the fulfillment user (a
+	 * Zuora signal) or no sales quote exists; otherwise a Sent to
+	 * Z-Billing quote means sales_assisted. When the fulfillment user
+	 * and a sent quote disagree, Zuora wins and it is a conflict. */
+	out->channel = fx->quote_sent && !fx->by_fulfillment
+			       ? CHANNEL_SALES_ASSISTED
+			       : CHANNEL_WEB_DIRECT;
 	if (has(in->sub.created_by_id) && has(in->fulfillment_user_id))
 		add_evidence(out, SOURCE_ZUORA, "Subscription", "CreatedById",
 			     in->sub.created_by_id,
@@ -432,15 +448,13 @@ static enum channel channel_of_type(enum partner_type t)
 /*
  * Not in the registry: a reseller only when something corroborates it
  * (DOMAIN.md: SSPChannel = Reseller, partnerAccount = true or a quote
- * resale partner). A quote that names a distributor makes it two-tier, as
- * the Distributor field is set in two-tier deals only. Never marketplace:
- * only the registry says marketplace.
+ * resale partner), otherwise undetermined. Two-tier and marketplace come
+ * from the registry type of the invoice owner only: a quote's Distributor
+ * field neither corroborates nor makes an unregistered owner two-tier.
  */
 static enum channel unregistered_channel(const struct channel_input *in,
 					 const struct facts *fx)
 {
-	if (in->quote.present && has(in->quote.distributor))
-		return CHANNEL_TWO_TIER;
 	if (fx->ssp == SSP_RESELLER ||
 	    in->invoice_owner.partner_account == TRI_TRUE ||
 	    (in->quote.present && has(in->quote.resale_partner)))
@@ -536,8 +550,6 @@ static void partner_reason(const struct channel_input *in,
 	} else {
 		char why[CLASSIFY_TEXT_MAX] = "";
 
-		if (in->quote.present && has(in->quote.distributor))
-			add_item(why, sizeof why, "the quote names a distributor");
 		if (fx->ssp == SSP_RESELLER)
 			add_item(why, sizeof why, "SSPChannel is Reseller");
 		if (o->partner_account == TRI_TRUE)

@@ -115,6 +115,11 @@ struct channel_input {
 	/* configuration */
 	const char *fulfillment_user_id; /* CreatedById of web-direct subs */
 	const char *ssp_reseller_value;  /* default "Reseller" */
+	/* the configured field names, as evidence names them; NULL or "":
+	 * SSPChannel__c, Resale_Partner__c, Distributor__c */
+	const char *ssp_field;
+	const char *resale_partner_field;
+	const char *distributor_field;
 };
 
 #define CLASSIFY_MAX_EVIDENCE 16

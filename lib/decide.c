@@ -38,6 +38,9 @@ void decide_configure(const struct app *app, struct channel_input *in)
 {
 	in->fulfillment_user_id = app->cfg.zuora_fulfillment_user_id;
 	in->ssp_reseller_value = app->cfg.zuora_sspchannel_reseller_value;
+	in->ssp_field = app->cfg.zuora_sspchannel_field;
+	in->resale_partner_field = app->cfg.salesforce_resale_partner_field;
+	in->distributor_field = app->cfg.salesforce_distributor_field;
 }
 
 enum err decide(struct app *app, const char *key, struct decided *x)

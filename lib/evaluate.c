@@ -232,10 +232,13 @@ static bool proof_sold_to(const struct ctx *c)
 
 /* Option C: license not activated, the reseller vouches, and the
  * requester's domain is that of the INVOICE OWNER's Sold-To contact (in a
- * chain of resellers only the invoice owner counts). */
+ * chain of resellers only the invoice owner counts). Not in two-tier deals:
+ * there only the distributor holding the invoice (with the invoice
+ * attached) or the quote's Sold-To contact may change the contact. */
 static bool proof_vouch(const struct ctx *c)
 {
-	return c->f->license_activated == TRI_FALSE &&
+	return c->d->channel != CHANNEL_TWO_TIER &&
+	       c->f->license_activated == TRI_FALSE &&
 	       c->f->reseller_vouches == TRI_TRUE &&
 	       same_ci(email_domain(c->f->requester_email),
 		       contact_domain(&c->in->invoice_owner.sold_to));
@@ -246,7 +249,12 @@ static void explain_vouch(struct ctx *c)
 {
 	if (c->f->reseller_vouches != TRI_TRUE)
 		return;
-	if (c->f->license_activated == TRI_TRUE)
+	if (c->d->channel == CHANNEL_TWO_TIER)
+		reason(c, "Two-tier deal: a vouch is not proof; only the "
+			  "distributor holding the invoice (with the invoice "
+			  "attached) or the Sold-To contact may change the "
+			  "end-user contact.");
+	else if (c->f->license_activated == TRI_TRUE)
 		reason(c, "The license is already activated, so a reseller "
 			  "vouch is not enough.");
 	else if (c->f->license_activated == TRI_UNKNOWN)
@@ -265,13 +273,15 @@ static void list_ownership_proofs(struct ctx *c)
 
 	proof(c, "A: the current Sold-To contact files the request (add "
 		 "subscription management contact workflow).");
-	if (c->d->channel == CHANNEL_TWO_TIER)
+	if (c->d->channel == CHANNEL_TWO_TIER) {
+		/* DOMAIN.md: in two-tier deals only these two may. */
 		proof(c, "B: the distributor %s, which holds the invoice, "
 			 "attaches a copy of the subscription invoice.",
 		      show(c->d->distributor_name));
-	else
-		proof(c, "B: the reseller %s attaches a copy of the "
-			 "subscription invoice.", partner(c));
+		return;
+	}
+	proof(c, "B: the reseller %s attaches a copy of the "
+		 "subscription invoice.", partner(c));
 	if (c->f->license_activated != TRI_TRUE)
 		proof(c, "C: if the license is not yet activated, the invoice "
 			 "owner vouches for the requester and the requester's "

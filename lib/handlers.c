@@ -209,9 +209,12 @@ HANDLER(h_status)
 	for (k = 0; k < 2; k++)
 		if (last[k] > 0)
 			format_rfc3339(last[k], when[k], sizeof(when[k]));
+	/* DESIGN.md: "GET /v1/status (version, build, sync freshness per
+	 * source)"; build is the source revision the binary was built from. */
 	respond_json(res, 200, json_pack(
-		"{s:s, s:s, s:f, s:i, s:{s:{s:o, s:o}, s:{s:o, s:o}}}", "version", RESELLERD_VERSION,
-		"revision", RESELLERD_GIT_REV, "uptime_seconds", now_unix() - app->start_time,
+		"{s:s, s:s, s:s, s:f, s:i, s:{s:{s:o, s:o}, s:{s:o, s:o}}}", "version",
+		RESELLERD_VERSION, "build", RESELLERD_GIT_REV, "revision", RESELLERD_GIT_REV,
+		"uptime_seconds", now_unix() - app->start_time,
 		"schema_version", migrations_latest(), "sync", "zuora", "last_success",
 		last[0] > 0 ? json_string(when[0]) : json_null(), "lag_seconds",
 		lag[0] >= 0 ? json_real(lag[0]) : json_null(), "salesforce", "last_success",

@@ -157,9 +157,13 @@ static void test_subscription_change(void **state)
 static void test_quote_arrives(void **state)
 {
 	(void)state;
-	warm("A-S00000008");
-	itest_sql(&db, "INSERT INTO sf_quotes (id, status, subscription_number, modstamp) VALUES ('a0Q000000000008', 'Sent to Z-Billing', 'A-S00000008', now())");
-	expect_both("A-S00000008", "channel", "sales_assisted");
+	/* web direct, created by the fulfillment user (high confidence): a
+	 * sent quote arriving is a conflict Zuora wins, so the answer stays
+	 * web_direct with low confidence (DOMAIN.md). */
+	warm("A-S00000001");
+	itest_sql(&db, "INSERT INTO sf_quotes (id, status, subscription_number, modstamp) VALUES ('a0Q000000000001', 'Sent to Z-Billing', 'A-S00000001', now())");
+	expect_both("A-S00000001", "confidence", "low");
+	expect_both("A-S00000001", "channel", "web_direct");
 }
 
 static void test_registry_and_policy_change(void **state)

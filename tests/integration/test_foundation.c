@@ -212,6 +212,10 @@ static void test_status_with_token(void **state)
 	j = itest_json(&r);
 	assert_non_null(json_string_value(json_object_get(j, "version")));
 	assert_non_null(json_string_value(json_object_get(j, "revision")));
+	/* DESIGN.md: version, build, sync freshness per source */
+	assert_non_null(json_string_value(json_object_get(j, "build")));
+	assert_true(json_is_object(json_object_get(json_object_get(j, "sync"), "zuora")));
+	assert_true(json_is_object(json_object_get(json_object_get(j, "sync"), "salesforce")));
 	assert_true(json_is_number(json_object_get(j, "uptime_seconds")));
 	json_decref(j);
 	itest_resp_free(&r);

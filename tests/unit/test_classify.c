@@ -50,6 +50,7 @@ struct ccase {
 	const char *sf_role;
 	const char *sf_name;
 	const char *ssp_value;     /* configuration; NULL = default */
+	bool custom_fields;        /* configured field names (see build) */
 
 	enum channel channel;
 	enum confidence conf;
@@ -85,10 +86,13 @@ static const struct ccase cases[] = {
 	{.name = "sales_assisted_status_case_insensitive", .owner = O_SAME,
 	 .quote_status = "sent to z-billing", .channel = CHANNEL_SALES_ASSISTED,
 	 .conf = CONFIDENCE_HIGH},
+	/* DOMAIN.md: "web_direct if created by the fulfillment user" and
+	 * Salesforce disagreeing with Zuora is a conflict that Zuora wins. */
 	{.name = "conflict_web_direct_with_sales_quote", .owner = O_SAME,
 	 .by_fulfillment = true, .quote_status = SENT,
-	 .channel = CHANNEL_SALES_ASSISTED, .conf = CONFIDENCE_LOW,
-	 .conflict = "web_direct_with_sales_quote"},
+	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
+	 .conflict = "web_direct_with_sales_quote",
+	 .reason_has = "fulfillment API user"},
 	{.name = "conflict_ssp_reseller_on_subscription_but_direct",
 	 .owner = O_SAME, .sub_ssp = "Reseller", .by_fulfillment = true,
 	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
@@ -201,11 +205,19 @@ static const struct ccase cases[] = {
 	 .owner = O_OTHER, .quote_status = SENT, .resale = "Channel Co",
 	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
 	 .reason_has = "names a resale partner"},
-	{.name = "unregistered_quote_distributor_is_two_tier",
+	/* DOMAIN.md: "Not in the registry: reseller when any of
+	 * SSPChannel=Reseller, partnerAccount=true or a quote resale partner
+	 * corroborates it; otherwise undetermined": two-tier needs the
+	 * registry to type the invoice owner as a distributor. */
+	{.name = "unregistered_quote_distributor_is_reseller",
 	 .owner = O_OTHER, .quote_status = SENT, .resale = "Small Reseller",
-	 .distributor = "Channel Co", .channel = CHANNEL_TWO_TIER,
-	 .conf = CONFIDENCE_HIGH, .partner = "Small Reseller",
-	 .distributor_name = "Channel Co"},
+	 .distributor = "Channel Co", .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_HIGH, .partner = "Channel Co",
+	 .reason_has = "names a resale partner"},
+	{.name = "unregistered_quote_distributor_alone_is_undetermined",
+	 .owner = O_OTHER, .quote_status = SENT, .distributor = "Channel Co",
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .reason_has = "parent company"},
 	{.name = "unregistered_nothing_is_undetermined", .owner = O_OTHER,
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
 	 .reason_has = "parent company"},
@@ -232,6 +244,23 @@ static const struct ccase cases[] = {
 	{.name = "ssp_custom_reseller_value", .owner = O_OTHER,
 	 .ssp_value = "Channel", .acct_ssp = "channel",
 	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH},
+	/* DOMAIN.md: the field names are configuration; evidence names the
+	 * field that was actually read. */
+	{.name = "evidence_names_configured_ssp_field", .owner = O_OTHER,
+	 .custom_fields = true, .acct_ssp = "Reseller",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .ev_field = "Channel__c", .ev_points = "reseller"},
+	{.name = "evidence_names_configured_resale_partner_field",
+	 .owner = O_OTHER, .custom_fields = true, .quote_status = SENT,
+	 .resale = "Channel Co", .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_HIGH, .ev_field = "Reseller_Account__c",
+	 .ev_points = "reseller"},
+	{.name = "evidence_names_configured_distributor_field",
+	 .owner = O_OTHER, .custom_fields = true, .reg_present = true,
+	 .reg = PARTNER_DISTRIBUTOR, .quote_status = SENT,
+	 .distributor = "Channel Co", .channel = CHANNEL_TWO_TIER,
+	 .conf = CONFIDENCE_HIGH, .ev_field = "Distributor_Account__c",
+	 .ev_points = "two_tier"},
 	{.name = "ssp_default_value_not_used_when_configured",
 	 .owner = O_OTHER, .ssp_value = "Channel", .sub_ssp = "Reseller",
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW},
@@ -328,6 +357,11 @@ static void build(const struct ccase *k, struct channel_input *in)
 	in->sf_partner_name = k->sf_name;
 	in->fulfillment_user_id = FULFILLMENT;
 	in->ssp_reseller_value = k->ssp_value;
+	if (k->custom_fields) {
+		in->ssp_field = "Channel__c";
+		in->resale_partner_field = "Reseller_Account__c";
+		in->distributor_field = "Distributor_Account__c";
+	}
 }
 
 static bool valid_points_to(const char *p)

@@ -140,8 +140,17 @@ static const struct ecase cases[] = {
 	 .workflow = WF_ASSOC, .reason_has = "Big Distri"},
 	{.name = "two_tier_no_proof_asks_distributor",
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
-	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 3,
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
 	 .proof_has = "distributor Big Distri"},
+	/* DOMAIN.md: in two-tier deals only the invoice-holding partner
+	 * (invoice attached) or the Sold-To contact may change the contact:
+	 * a vouch from the invoice owner's domain is not proof C there. */
+	{.name = "two_tier_vouch_is_not_proof",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .f = {.requester_email = "new.admin@channel.example",
+	       .license_activated = F, .reseller_vouches = T},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
+	 .reason_has = "Two-tier deal: a vouch is not proof"},
 	{.name = "contact_web_direct_standard_verification",
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_WEB_DIRECT,
 	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
