@@ -105,13 +105,18 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "peak RSS  [defaults, 1M random lookups for ${DUR}s]: $((RSS / 1024)) MiB (target < 64)"
 
 # Start to ready, migrations applied: a fixed port, so that nothing but
-# curl polling /readyz sits between the exec and the first 200.
+# curl polling /readyz sits between the exec and the first 200. The median
+# of 5 starts (a single start lands on whatever the machine does then).
 READY_PORT=${BENCH_READY_PORT:-18599}
-T0=$(date +%s%N)
-RESELLERD_LISTEN=127.0.0.1:$READY_PORT RESELLERD_SYNC_INTERVAL=0 "$BUILD/resellerd" >/tmp/bench-ready.log 2>&1 &
-PID=$!
-PIDS+=("$PID")
-until curl -sf "http://127.0.0.1:$READY_PORT/readyz" >/dev/null; do sleep 0.002; done
-T1=$(date +%s%N)
-kill "$PID"; wait "$PID" 2>/dev/null || true
-echo "ready in  $(( (T1 - T0) / 1000000 )) ms (target < 200)"
+READY=()
+for _ in 1 2 3 4 5; do
+	T0=$(date +%s%N)
+	RESELLERD_LISTEN=127.0.0.1:$READY_PORT RESELLERD_SYNC_INTERVAL=0 "$BUILD/resellerd" >/tmp/bench-ready.log 2>&1 &
+	PID=$!
+	PIDS+=("$PID")
+	until curl -sf "http://127.0.0.1:$READY_PORT/readyz" >/dev/null; do sleep 0.002; done
+	T1=$(date +%s%N)
+	kill "$PID"; wait "$PID" 2>/dev/null || true
+	READY+=($(( (T1 - T0) / 1000000 )))
+done
+echo "ready in  $(printf '%s\n' "${READY[@]}" | sort -n | sed -n 3p) ms, median of 5 (${READY[*]}) (target < 200)"
