@@ -688,6 +688,124 @@ static void test_invalid_utf8_echoed(void **state)
 	finish();
 }
 
+/* ===== connection floods (RELIABILITY.md A9: floods beyond the cap) ===== */
+
+#define FLOOD_PER_IP 8
+#define FLOOD_TOTAL 16
+
+/* A TCP connection from source address src (127.0.0.x) to the server,
+ * sending nothing; -1 if the connect itself fails. */
+static int connect_from(const char *src)
+{
+	struct sockaddr_in sa, me;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&me, 0, sizeof(me));
+	me.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &me.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)srv.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* How many of fds[0..n) the server closed within ms (EOF or reset);
+ * closed ones are set to -1. */
+static int closed_by_server(int *fds, int n, int ms)
+{
+	double t0 = itest_now();
+	int closed = 0, i;
+
+	while (itest_now() - t0 < ms / 1000.0) {
+		for (i = 0; i < n; i++) {
+			char c;
+			ssize_t r;
+
+			if (fds[i] < 0)
+				continue;
+			r = recv(fds[i], &c, 1, MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+				close(fds[i]);
+				fds[i] = -1;
+				closed++;
+			}
+		}
+		itest_sleep_ms(20);
+	}
+	return closed;
+}
+
+static bool livez_ok(void)
+{
+	struct itest_resp r;
+	char url[96];
+	bool ok;
+
+	snprintf(url, sizeof(url), "%s/livez", srv.base);
+	ok = itest_http("GET", url, NULL, NULL, &r) == 0 && r.status == 200;
+	itest_resp_free(&r);
+	return ok;
+}
+
+/* Twice the per-address cap from one address: the excess is closed within
+ * a second and a probe from another address still gets 200; then twice
+ * the total cap from four addresses: the excess is closed within a second
+ * and, once the flood ends, the server answers again. */
+static void test_connection_flood(void **state)
+{
+	const char *srcs[] = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
+	int fds[2 * FLOOD_TOTAL];
+	int i, n, closed;
+	double t0;
+
+	(void)state;
+	for (i = 0; i < 2 * FLOOD_PER_IP; i++)
+		fds[i] = connect_from("127.0.0.2");
+	closed = closed_by_server(fds, 2 * FLOOD_PER_IP, 1000);
+	fprintf(stderr, "  per-address flood: %d of %d closed by the server within 1 s\n", closed,
+		2 * FLOOD_PER_IP);
+	assert_true(closed >= FLOOD_PER_IP);
+	t0 = itest_now();
+	assert_true(livez_ok());
+	assert_true(itest_now() - t0 < 1.0);
+	for (i = 0; i < 2 * FLOOD_PER_IP; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+
+	n = 0;
+	for (i = 0; i < 2 * FLOOD_TOTAL; i++)
+		fds[n++] = connect_from(srcs[i % 4]);
+	closed = closed_by_server(fds, n, 1000);
+	fprintf(stderr, "  total flood: %d of %d closed by the server within 1 s\n", closed, n);
+	assert_true(closed >= FLOOD_TOTAL);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	t0 = itest_now();
+	while (!livez_ok() && itest_now() - t0 < 5)
+		itest_sleep_ms(50);
+	assert_true(livez_ok());
+	finish();
+}
+
+static int start_capped_server(void **state)
+{
+	const char *env[] = {"RESELLERD_CONNECTION_TIMEOUT=10",
+			     "RESELLERD_MAX_CONNECTIONS=16", "RESELLERD_PER_IP_CONNECTIONS=8",
+			     NULL};
+
+	(void)state;
+	assert_int_equal(itest_server_start(&srv, db.url, env), 0);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bodies, start_server, stop_server),
 		cmocka_unit_test_setup_teardown(test_no_smuggling, start_server, stop_server),
 		cmocka_unit_test_setup_teardown(test_invalid_utf8_echoed, start_server, stop_server),
+		cmocka_unit_test_setup_teardown(test_connection_flood, start_capped_server, stop_server),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
