@@ -330,6 +330,16 @@ static void test_search_partners_workflows(void **state)
 	json_decref(call("GET", "/v1/customers/search?email=a&name=b", NULL, 400, NULL));
 	j = call("GET", "/v1/partners", NULL, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "partners")), 4);
+	{ /* the CSV's column name carries the CSV's cell, ';' split */
+		size_t i;
+		json_t *p, *msp = NULL;
+
+		json_array_foreach(json_object_get(j, "partners"), i, p)
+			if (strcmp(jstr(p, "type"), "msp") == 0)
+				msp = json_object_get(p, "zuora_account_numbers");
+		assert_int_equal(json_array_size(msp), 2);
+		assert_string_equal(json_string_value(json_array_get(msp, 0)), "A00000013");
+	}
 	json_decref(j);
 	j = call("GET", "/v1/workflows", NULL, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "workflows")), 8);
