@@ -88,13 +88,8 @@ void audit_flush(struct audit *a)
 		rows[i].action = e->action;
 		rows[i].subject = e->subject;
 		rows[i].request_id = e->request_id;
-		{ /* Unix seconds with milliseconds; to_timestamp() in SQL */
-			uint64_t ms = e->at > 0 ? (uint64_t)(e->at * 1000.0) : 0;
-			size_t k = u64_digits(ms / 1000u, 1, at[i]);
-
-			at[i][k] = '.';
-			u64_digits(ms % 1000u, 3, at[i] + k + 1);
-		}
+		/* Unix seconds with milliseconds; to_timestamp() in SQL */
+		u64_thousandths(e->at > 0 ? (uint64_t)(e->at * 1000.0) : 0, at[i]);
 		rows[i].at = at[i];
 	}
 	pthread_mutex_unlock(&a->mu);

@@ -96,7 +96,7 @@ void app_complete(void *cls, const struct http_request *req,
 		  const struct http_response *res, double seconds)
 {
 	struct app *app = cls;
-	char status[21], ms[44];
+	char status[21], ms[26];
 	const char *fields[] = {"http.request.method", req->method,
 				"http.route", res->route_name ? res->route_name : "unmatched",
 				"#http.response.status_code", status,
@@ -110,13 +110,7 @@ void app_complete(void *cls, const struct http_request *req,
 		return;
 	u64_digits(res->status, 1, status);
 	/* milliseconds with three decimals, without printf on every request */
-	{
-		uint64_t us = seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0;
-		size_t n = u64_digits(us / 1000u, 1, ms);
-
-		ms[n] = '.';
-		u64_digits(us % 1000u, 3, ms + n + 1);
-	}
+	u64_thousandths(seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0, ms);
 	if (!res->token_name)
 		fields[10] = NULL;
 	log_fields_deferred(LOG_INFO, fields, "request");

@@ -294,3 +294,11 @@ size_t u64_digits(uint64_t v, unsigned width, char out[21])
 	out[n] = '\0';
 	return n;
 }
+
+size_t u64_thousandths(uint64_t v, char out[26])
+{
+	size_t n = u64_digits(v / 1000u, 1, out);
+
+	out[n] = '.';
+	return n + 1 + u64_digits(v % 1000u, 3, out + n + 1);
+}

@@ -70,6 +70,10 @@ double now_unix(void);
  */
 size_t u64_digits(uint64_t v, unsigned width, char out[21]);
 
+/* v thousandths as a decimal with three places ("1234" -> "1.234") into
+ * out (NUL-terminated); returns the length. */
+size_t u64_thousandths(uint64_t v, char out[26]);
+
 /*
  * SHA-256 of len bytes at data into out. The digest implementation is
  * fetched from OpenSSL once per process: EVP_sha256() looked it up again
