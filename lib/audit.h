@@ -5,14 +5,19 @@
  * a thread writes the queue to audit_log once a second in one statement,
  * or as soon as it is a quarter full (under load: batches back to back),
  * and deletes rows older than the audit_retention_days policy setting
- * once an hour. If the database is away long enough for the queue to
- * fill, the oldest entries are dropped and counted
+ * once an hour. The queue is two rings of half the capacity each: one
+ * fills while the other is written, so a lookup never waits for a
+ * write (lib/audit.c says why). A batch whose write failed is kept and
+ * retried first; if the database is away long enough for the filling
+ * ring to fill, its oldest entries are dropped and counted
  * (resellerd_audit_dropped_total): the lookup never waits for the audit.
  */
 #include "app.h"
 
 struct audit;
 
+/* A queue for capacity entries in all (both rings); never NULL (dies
+ * when out of memory). Free with audit_free. */
 struct audit *audit_new(struct app *app, size_t capacity);
 void audit_start(struct audit *a);
 /* Record one access: action must be a string literal (kept by pointer);

@@ -457,6 +457,54 @@ static void test_audit_log(void **state)
 	}
 }
 
+/* Count audit rows of subject, waiting up to 5 s for want. */
+static long audit_rows_for(const char *subject, long want)
+{
+	double t0 = itest_now();
+	char sql[200];
+	long n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE subject = '%s'", subject);
+	do {
+		char *v = itest_sql_value(&db, sql);
+
+		n = v ? strtol(v, NULL, 10) : -1;
+		free(v);
+		if (n == want)
+			break;
+		itest_sleep_ms(100);
+	} while (itest_now() - t0 < 5);
+	return n;
+}
+
+/* A failed audit write loses nothing: the batch is kept and written
+ * (before newer rows) once the table is back. */
+static void test_audit_failed_write_kept(void **state)
+{
+	char *order;
+	int i;
+
+	(void)state;
+	itest_sleep_ms(1200); /* rows of earlier tests written: start from none */
+	itest_sql(&db, "DELETE FROM audit_log WHERE subject IN ('A-S00000006', 'A-S00000007')");
+	/* the audit thread's INSERT fails while the table has another name */
+	itest_sql(&db, "ALTER TABLE audit_log RENAME TO audit_log_away");
+	for (i = 0; i < 3; i++)
+		json_decref(call("GET", "/v1/subscriptions/A-S00000006/channel", NULL, 200, NULL));
+	itest_sleep_ms(1500); /* at least one failed flush of those three */
+	for (i = 0; i < 2; i++)
+		json_decref(call("GET", "/v1/subscriptions/A-S00000007/channel", NULL, 200, NULL));
+	itest_sql(&db, "ALTER TABLE audit_log_away RENAME TO audit_log");
+	assert_int_equal(audit_rows_for("A-S00000006", 3), 3);
+	assert_int_equal(audit_rows_for("A-S00000007", 2), 2);
+	/* the older batch was written first */
+	order = itest_sql_value(&db,
+		"SELECT (SELECT max(at) FROM audit_log WHERE subject = 'A-S00000006')"
+		" <= (SELECT min(at) FROM audit_log WHERE subject = 'A-S00000007')");
+	assert_string_equal(order, "t");
+	free(order);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_partners_import_rejects_bad_file),
 		cmocka_unit_test(test_audit_log),
+		cmocka_unit_test(test_audit_failed_write_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
