@@ -79,26 +79,34 @@ bool json_quote(struct buf *b, const char *s)
 }
 
 /*
- * The sink. Every line goes through one buffer under one mutex, and is
- * written with write(2) while that mutex is held, so lines stay whole and
- * in order across threads. Lines written with log_write go out at once
- * (with whatever was pending before them). Request lines written with
- * log_write_deferred may wait in the buffer for up to the flusher's
- * interval (100 ms), like nginx's "access_log ... buffer= flush=": one
- * write(2) per request was a tenth of the warm lookup's CPU time
- * (tests/bench/README.md). Without a flusher running (the CLI, tests of
- * the library), every line is written at once.
+ * The sink. Lines are appended to one buffer under sink_mu; a drain
+ * swaps it with a spare under sink_mu and writes the full one with
+ * write(2) holding only write_mu, which keeps lines whole and in order
+ * across threads (drains are serialised, and a swap only happens inside
+ * one). A request thread thus never waits for another thread's
+ * write(2) just to append its line: with one mutex held across the
+ * write, a writer descheduled mid-call (32 connection threads on two
+ * cores) stalled every request behind it. Lines written with log_write
+ * are drained at once (with whatever was pending before them). Request
+ * lines written with log_write_deferred may wait in the buffer for up to
+ * the flusher's interval (100 ms), or until it is half full, like
+ * nginx's "access_log ... buffer= flush=": one write(2) per request was a
+ * tenth of the warm lookup's CPU time (tests/bench/README.md). Without a
+ * flusher running (the CLI, tests of the library), every line is written
+ * at once.
  */
 #define SINK_CAP (64 * 1024)
 
-static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;  /* sink, sink_len, flags */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER; /* spare, stdout */
 static pthread_cond_t sink_cv = PTHREAD_COND_INITIALIZER;
-static char sink[SINK_CAP];
+static char bufs[2][SINK_CAP];
+static char *sink = bufs[0], *spare = bufs[1];
 static size_t sink_len;
 static bool flusher_on, flusher_quit;
 static pthread_t flusher;
 
-/* Write all of p; drop it if stdout is gone. Caller holds sink_mu. */
+/* Write all of p; drop it if stdout is gone. Caller holds write_mu. */
 static void write_all(const char *p, size_t n)
 {
 	while (n > 0) {
@@ -113,27 +121,55 @@ static void write_all(const char *p, size_t n)
 	}
 }
 
-/* Caller holds sink_mu. */
-static void sink_flush_locked(void)
+/* Write out what the buffer holds. Caller holds write_mu, not sink_mu. */
+static void drain_locked(void)
 {
-	write_all(sink, sink_len);
+	char *full;
+	size_t n;
+
+	pthread_mutex_lock(&sink_mu);
+	full = sink;
+	n = sink_len;
+	sink = spare;
 	sink_len = 0;
+	spare = full;
+	pthread_mutex_unlock(&sink_mu);
+	write_all(full, n);
+}
+
+static void drain(void)
+{
+	pthread_mutex_lock(&write_mu);
+	drain_locked();
+	pthread_mutex_unlock(&write_mu);
 }
 
 static void sink_put(const char *line, size_t n, bool defer)
 {
-	pthread_mutex_lock(&sink_mu);
-	if (sink_len + n > SINK_CAP)
-		sink_flush_locked();
-	if (n > SINK_CAP) {
+	bool now;
+
+	if (n > SINK_CAP / 2) { /* a huge line: after what is pending, alone */
+		pthread_mutex_lock(&write_mu);
+		drain_locked();
 		write_all(line, n);
-	} else {
-		memcpy(sink + sink_len, line, n);
-		sink_len += n;
+		pthread_mutex_unlock(&write_mu);
+		return;
 	}
-	if (!defer || !flusher_on)
-		sink_flush_locked();
+	for (;;) {
+		pthread_mutex_lock(&sink_mu);
+		if (sink_len + n <= SINK_CAP)
+			break;
+		pthread_mutex_unlock(&sink_mu);
+		drain(); /* full: the flusher fell behind; help it */
+	}
+	memcpy(sink + sink_len, line, n);
+	sink_len += n;
+	now = !defer || !flusher_on;
+	if (!now && sink_len >= SINK_CAP / 2 && sink_len - n < SINK_CAP / 2)
+		pthread_cond_signal(&sink_cv);
 	pthread_mutex_unlock(&sink_mu);
+	if (now)
+		drain();
 }
 
 static void *flusher_main(void *arg)
@@ -150,7 +186,11 @@ static void *flusher_main(void *arg)
 			until.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&sink_cv, &sink_mu, &until);
-		sink_flush_locked();
+		if (sink_len == 0)
+			continue;
+		pthread_mutex_unlock(&sink_mu);
+		drain();
+		pthread_mutex_lock(&sink_mu);
 	}
 	pthread_mutex_unlock(&sink_mu);
 	return NULL;
@@ -181,8 +221,8 @@ void log_flusher_stop(void)
 		pthread_join(flusher, NULL);
 	pthread_mutex_lock(&sink_mu);
 	flusher_on = false;
-	sink_flush_locked();
 	pthread_mutex_unlock(&sink_mu);
+	drain();
 }
 
 /* Each thread formats into its own buffer, kept between lines. */
