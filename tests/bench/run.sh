@@ -17,7 +17,7 @@ CONN=32
 POOL=8
 PGDIR=${BENCH_PGDIR:-/tmp/resellerd-bench}
 HERE="$ROOT/tests/bench"
-for b in resellerd resellerctl tests/bench/bench-ceiling tests/bench/bench-print-sql; do
+for b in resellerd resellerctl tests/bench/bench-ceiling tests/bench/bench-print-sql tests/bench/bench-openloop; do
 	[ -x "$BUILD/$b" ] || { echo "build first: $BUILD/$b is missing" >&2; exit 1; }
 done
 
@@ -59,10 +59,20 @@ start_server() {
 	return 1
 }
 
+# wrk with one thread, as PERF.md's anchors were measured: it shares the
+# two cores with the server, and a second wrk thread takes CPU from it.
 wrk_run() { # URL N SCRIPT -> "rps p99"
-	BENCH_N=$2 wrk -t2 -c$CONN -d${DUR}s --latency -s "$HERE/$3" "$1" | grep '^BENCH' | tail -1
+	BENCH_N=$2 wrk -t1 -c$CONN -d${DUR}s --latency -s "$HERE/$3" "$1" | grep '^BENCH' | tail -1
 }
 field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+# Open loop (tests/bench/openloop.c): a fixed rate, latency counted from
+# when each request fell due, so a stall is not hidden by wrk sending less
+# during it. The rate is BENCH_OPEN_FRACTION (default 0.5) of the ceiling's
+# closed-loop rate in the same mode, the same for ceiling and resellerd.
+OPEN_FRACTION=${BENCH_OPEN_FRACTION:-0.5}
+open_run() { # PORT RATE N -> "rps p50 p90 p99 p999 max errors"
+	"$BUILD/tests/bench/bench-openloop" "$1" $CONN "$2" "$DUR" "$3" "$BENCH_TOKEN" | grep '^BENCH' | sed 's/^BENCH //'
+}
 
 # exec, so that $PID in start_server is resellerd itself (for kill and
 # /proc/PID/status), not a subshell that would leave resellerd running.
@@ -75,15 +85,20 @@ for MODE in 0 2; do
 	label=$([ $MODE = 0 ] && echo "thread-per-connection" || echo "epoll-pool-2+turbo")
 	start_server ceiling "$BUILD/tests/bench/bench-ceiling" 0 $MODE
 	CEIL=$(wrk_run "http://127.0.0.1:$PORT" 1 lookup.lua)
+	RATE=$(awk -v r="$(field "$CEIL" rps)" -v f="$OPEN_FRACTION" 'BEGIN{printf "%d", r * f}')
+	OPEN_CEIL=$(open_run "$PORT" "$RATE" 1)
 	kill "$PID"; wait "$PID" 2>/dev/null || true
 	echo "ceiling   [$label]: $CEIL"
+	echo "ceiling   [$label, open loop at $RATE req/s]: $OPEN_CEIL"
 
 	start_server warm resellerd_env RESELLERD_HTTP_THREADS=$MODE RESELLERD_DECISION_CACHE_MB=4096 RESELLERD_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 	BENCH_N=$WARM_N wrk -t1 -c8 -d$(( WARM_N / 4000 + 5 ))s -s "$HERE/warm.lua" "http://127.0.0.1:$PORT" >/dev/null
 	WARM=$(wrk_run "http://127.0.0.1:$PORT" "$WARM_N" lookup.lua)
+	OPEN_WARM=$(open_run "$PORT" "$RATE" "$WARM_N")
 	HITS=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^resellerd_decision_cache_(hits|misses)_total/{print $2}' | paste -sd' ')
 	kill "$PID"; wait "$PID" 2>/dev/null || true
 	echo "warm      [$label]: $WARM (working set $WARM_N of 1M; cache hits/misses $HITS)"
+	echo "warm      [$label, open loop at $RATE req/s]: $OPEN_WARM (p99 target < 2 ms)"
 	echo "ratio warm/ceiling [$label]: $(awk -v a="$(field "$WARM" rps)" -v b="$(field "$CEIL" rps)" 'BEGIN{printf "%.2f", a/b}') (target >= 0.80, p99 < 2 ms)"
 done
 
