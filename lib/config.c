@@ -73,6 +73,8 @@ static const struct cfg_entry table[] = {
 	{"RESELLERD_TOKEN_CACHE_TTL", CFG_INT, "5", 0, 3600, S(token_cache_ttl_s), 0},
 	{"RESELLERD_READTHROUGH_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, S(readthrough_timeout_ms), 0},
 	{"RESELLERD_READTHROUGH_CONCURRENCY", CFG_INT, "4", 0, 64, S(readthrough_concurrency), 0},
+	{"RESELLERD_SYNC_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, S(sync_timeout_ms), 0},
+	{"RESELLERD_SYNC_MAX_ATTEMPTS", CFG_INT, "5", 1, 20, S(sync_max_attempts), 0},
 };
 #undef S
 

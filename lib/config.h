@@ -47,6 +47,8 @@ struct config {
 	long token_cache_ttl_s;
 	long readthrough_timeout_ms;
 	long readthrough_concurrency;
+	long sync_timeout_ms;   /* per upstream request attempt of a sync */
+	long sync_max_attempts; /* per upstream request of a sync, the first included */
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

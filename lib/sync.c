@@ -59,12 +59,20 @@ struct object_run {
 	int64_t max_ms;
 };
 
-static void default_tuning(struct sync_tuning *t)
+/* Defaults, and the upstream bounds an operator sets (config.h). */
+static void default_tuning(struct sync_tuning *t, const struct config *cfg)
 {
 	memset(t, 0, sizeof(*t));
 	t->overlap_s = 300;
 	t->zuora_batch = 2000;
 	t->salesforce_batch = 2000;
+	if (cfg && cfg->sync_timeout_ms > 0) {
+		t->upstream.timeout_ms = (unsigned)cfg->sync_timeout_ms;
+		t->upstream.connect_timeout_ms =
+			(unsigned)(cfg->sync_timeout_ms < 5000 ? cfg->sync_timeout_ms : 5000);
+	}
+	if (cfg && cfg->sync_max_attempts > 0)
+		t->upstream.max_attempts = (unsigned)cfg->sync_max_attempts;
 }
 
 struct sync *sync_new(const struct config *cfg, struct store *store, struct metrics *m)
@@ -75,7 +83,7 @@ struct sync *sync_new(const struct config *cfg, struct store *store, struct metr
 	s->cfg = cfg;
 	s->store = store;
 	s->metrics = m;
-	default_tuning(&s->tuning);
+	default_tuning(&s->tuning, cfg);
 	atomic_init(&s->cancel, false);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -93,6 +101,11 @@ void sync_free(struct sync *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+void sync_get_tuning(const struct sync *s, struct sync_tuning *out)
+{
+	*out = s->tuning;
 }
 
 void sync_set_tuning(struct sync *s, const struct sync_tuning *t)

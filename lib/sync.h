@@ -94,6 +94,10 @@ void sync_free(struct sync *s);
 
 /* Replace the tuning (before runs start; t is copied). */
 void sync_set_tuning(struct sync *s, const struct sync_tuning *t);
+/* The tuning in effect (the defaults and the configuration's upstream
+ * bounds, until sync_set_tuning), copied into *out: start from it to
+ * change one knob. */
+void sync_get_tuning(const struct sync *s, struct sync_tuning *out);
 
 /* Called after each committed page with NULL ("anything may have
  * changed"): invalidate caches. fn runs on one of the run's threads, one

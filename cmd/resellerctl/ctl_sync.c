@@ -134,8 +134,7 @@ int ctl_cmd_sync(struct ctl *ctl, int argc, char **argv)
 		return 2;
 	}
 	s = sync_new(&ctl->cfg, ctl_store(ctl), NULL);
-	memset(&t, 0, sizeof(t));
-	t.overlap_s = 300;
+	sync_get_tuning(s, &t); /* keeps RESELLERD_SYNC_TIMEOUT_MS & co. */
 	t.zuora_batch = (unsigned)batch;
 	t.salesforce_batch = (unsigned)batch;
 	sync_set_tuning(s, &t);

@@ -482,6 +482,48 @@ static void test_one_syncer_at_a_time(void **state)
 	itest_db_drop(&db);
 }
 
+/* RESELLERD_SYNC_TIMEOUT_MS and RESELLERD_SYNC_MAX_ATTEMPTS bound a
+ * sync's upstream calls: against a Zuora that stalls for 20 s the run
+ * fails after about the configured second, with the error recorded. */
+static void test_sync_timeout_settings(void **state)
+{
+	struct itest_db db;
+	struct env e;
+	const char *argv[] = {ctl_bin(), "--json", "sync", "--source", "zuora", NULL};
+	const char *envp[12];
+	char *out = NULL;
+	double t0, took;
+	int rc, n = 0;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	itest_sim_post(&gen, "/_sim/reset", "{}");
+	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\",\"kind\":\"stall\","
+				      "\"seconds\":20,\"count\":-1}");
+	make_env(&e, &db, &gen, true, false);
+	while (e.p[n]) {
+		envp[n] = e.p[n];
+		n++;
+	}
+	envp[n++] = "RESELLERD_SYNC_TIMEOUT_MS=1000";
+	envp[n++] = "RESELLERD_SYNC_MAX_ATTEMPTS=1";
+	envp[n] = NULL;
+	t0 = itest_now();
+	rc = itest_run(argv, envp, &out);
+	took = itest_now() - t0;
+	if (rc != 1 || took >= 8)
+		fprintf(stderr, "sync: rc %d after %.1f s:\n%s\n", rc, took, out ? out : "");
+	assert_int_equal(rc, 1);
+	assert_true(took < 8); /* three objects at once, one attempt of ~1 s each */
+	assert_non_null(strstr(out, "\"result\":\"failed\""));
+	free(out);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sync_state WHERE source = 'zuora'"
+				       " AND last_error IS NOT NULL"), 3);
+	itest_sim_post(&gen, "/_sim/reset", "{}");
+	itest_db_drop(&db);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -519,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_kill9_mid_run_then_clean_run),
 		cmocka_unit_test(test_late_older_update_does_not_regress),
 		cmocka_unit_test(test_one_syncer_at_a_time),
+		cmocka_unit_test(test_sync_timeout_settings),
 		cmocka_unit_test(test_configuration_errors),
 	};
 

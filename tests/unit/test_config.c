@@ -46,6 +46,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.salesforce_resale_partner_field, "Resale_Partner__c");
 	assert_string_equal(c.salesforce_distributor_field, "Distributor__c");
 	assert_null(c.zuora_base_url);
+	assert_int_equal(c.sync_timeout_ms, 30000);
+	assert_int_equal(c.sync_max_attempts, 5);
 	config_release(&c);
 }
 
@@ -67,7 +69,8 @@ static void test_every_bad_value_named(void **state)
 			     "RESELLERD_SYNC_INTERVAL=-5", "RESELLERD_DB_POOL_SIZE=abc",
 			     "ZUORA_BASE_URL=http://rest.zuora.com",
 			     "SALESFORCE_LOGIN_URL=ftp://x", "RESELLERD_LOG_LEVEL=loud",
-			     "RESELLERD_CA_FILE=/nonexistent/ca.pem", NULL};
+			     "RESELLERD_CA_FILE=/nonexistent/ca.pem", "RESELLERD_SYNC_TIMEOUT_MS=10",
+			     "RESELLERD_SYNC_MAX_ATTEMPTS=0", NULL};
 	struct config c;
 	char err[2048];
 
@@ -80,6 +83,8 @@ static void test_every_bad_value_named(void **state)
 	assert_non_null(strstr(err, "SALESFORCE_LOGIN_URL"));
 	assert_non_null(strstr(err, "RESELLERD_LOG_LEVEL"));
 	assert_non_null(strstr(err, "RESELLERD_CA_FILE"));
+	assert_non_null(strstr(err, "RESELLERD_SYNC_TIMEOUT_MS"));
+	assert_non_null(strstr(err, "RESELLERD_SYNC_MAX_ATTEMPTS"));
 	assert_null(strstr(err, "DATABASE_URL is"));
 	config_release(&c);
 }
