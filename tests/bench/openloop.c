@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RBUF 65536
+#define RBUF    65536
 #define MAXCONN 1024
 
 struct conn {
@@ -103,9 +103,9 @@ static bool conn_send(struct conn *c, long n, double due)
 {
 	char req[512];
 	int len = snprintf(req, sizeof(req),
-			   "GET /v1/subscriptions/A-S%08ld/channel HTTP/1.1\r\n"
-			   "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n",
-			   (long)(xorshift() % (uint64_t)n) + 1, token);
+	                   "GET /v1/subscriptions/A-S%08ld/channel HTTP/1.1\r\n"
+	                   "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n",
+	                   (long)(xorshift() % (uint64_t)n) + 1, token);
 
 	c->due = due;
 	c->rlen = 0;
@@ -130,7 +130,22 @@ static int response_done(struct conn *c)
 	end[2] = '\r';
 	if (c->rlen < hdr + clen)
 		return 0;
-	return atoi(c->rbuf + 9); /* "HTTP/1.1 200" */
+	return (int)strtol(c->rbuf + 9, NULL, 10); /* "HTTP/1.1 200" */
+}
+
+/* s as a number in [lo, hi], or exit with usage status 2. */
+static double arg(const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "bench-openloop: bad argument %s\n", s);
+		exit(2);
+	}
+	return v;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -153,16 +168,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-openloop PORT CONNECTIONS RATE SECONDS N TOKEN\n");
 		return 2;
 	}
-	port = atoi(argv[1]);
-	nconn = atoi(argv[2]);
-	rate = atof(argv[3]);
-	secs = atof(argv[4]);
-	n = atol(argv[5]);
+	port = (int)arg(argv[1], 1, 65535);
+	nconn = (int)arg(argv[2], 1, MAXCONN);
+	rate = arg(argv[3], 1, 1e7);
+	secs = arg(argv[4], 0.1, 3600);
+	n = (long)arg(argv[5], 1, 1e9);
 	token = argv[6];
-	if (port <= 0 || nconn <= 0 || nconn > MAXCONN || rate <= 0 || secs <= 0 || n <= 0) {
-		fprintf(stderr, "bench-openloop: bad arguments\n");
-		return 2;
-	}
 	total = (uint64_t)(rate * secs);
 	lat = calloc(total ? total : 1, sizeof(*lat));
 	epfd = epoll_create1(0);
