@@ -25,7 +25,8 @@
  *     +1 (web_direct) created by the fulfillment user,
  *     +1 (sales_assisted) a Sent to Z-Billing quote naming no partner.
  *
- *   Any conflict, or an undetermined channel, gives low.
+ *   Any conflict, a missing account record (see missing_records) or an
+ *   undetermined channel gives low.
  */
 #include "classify.h"
 
@@ -643,6 +644,58 @@ static void classify_unknown_owner(const struct channel_input *in,
 				"to confirm.");
 }
 
+/* ===== Missing records: missing data lowers the confidence ===== */
+
+/*
+ * DOMAIN.md: confidence is "low with a conflict or missing data". Missing
+ * data here is a Zuora account record the decision rests on that is not in
+ * the cache (present == false) although the subscription names it:
+ *  - the subscriber account holds SSPChannel (handbook sources put it on
+ *    the account) and the Sold-To contact: without the record a
+ *    disagreeing SSPChannel cannot be seen, so "none conflicts" cannot be
+ *    claimed;
+ *  - the invoice owner account holds partnerAccount and the name the
+ *    decision reports: without it a partner channel rests on ids alone.
+ * The channel itself stands: Zuora's invoice owner id (known from the
+ * subscription) decides it and the signals that are there still count;
+ * only the confidence drops, with a reason saying what to sync.
+ * Not missing data: no Salesforce quote (DOMAIN.md: "web_direct if created
+ * by the fulfillment user (or no sales quote exists)", so its absence is
+ * itself web-direct evidence), no partner registry row (an unregistered
+ * invoice owner has its own rule), and an SSPChannel or partnerAccount
+ * that a cached account leaves unset (Zuora omits null fields: the value
+ * is not set, the record is not missing). An unknown invoice owner is
+ * missing data as well, but it already makes the channel undetermined
+ * (classify_unknown_owner), which is always low.
+ * Returns true when a record is missing; adds one reason per record.
+ */
+static bool missing_records(const struct channel_input *in, enum owner_rel rel,
+			    struct channel_decision *out)
+{
+	const struct account_in *s = &in->subscriber;
+	const struct account_in *o = &in->invoice_owner;
+	bool missing = false;
+
+	/* Direct: the invoice owner is the subscriber, one record. */
+	if (!s->present || (rel == OWNER_SAME && !o->present)) {
+		add_reason(out, "Subscriber account %s is not in the cache: its "
+				"SSPChannel and Sold-To contact could not be "
+				"checked, so the confidence is low; sync it from "
+				"Zuora.",
+			   show(has(s->number) ? s->number : s->id));
+		missing = true;
+	}
+	if (rel == OWNER_OTHER && !o->present) {
+		add_reason(out, "Invoice owner account %s is not in the cache: "
+				"its partnerAccount flag and name could not be "
+				"checked, so the confidence is low; sync it from "
+				"Zuora.",
+			   show(has(o->number) ? o->number : o->id));
+		missing = true;
+	}
+	return missing;
+}
+
 /* ===== Exported ===== */
 
 /*
@@ -650,7 +703,9 @@ static void classify_unknown_owner(const struct channel_input *in,
  * conflicts and reasons (DOMAIN.md "Classifying a subscription").
  * out is cleared first and filled completely; it borrows strings from in
  * (and static strings), so in must outlive out. Never fails: in == NULL or
- * missing data give CHANNEL_UNDETERMINED with low confidence and a reason.
+ * an unknown invoice owner give CHANNEL_UNDETERMINED, and a subscriber or
+ * invoice owner account missing from the cache gives low confidence, each
+ * with a reason.
  */
 void classify(const struct channel_input *in, struct channel_decision *out)
 {
@@ -658,6 +713,7 @@ void classify(const struct channel_input *in, struct channel_decision *out)
 	const char *field = NULL;
 	const char *value = NULL;
 	enum owner_rel rel;
+	bool missing = false;
 
 	memset(out, 0, sizeof *out);
 	out->channel = CHANNEL_UNDETERMINED;
@@ -678,9 +734,12 @@ void classify(const struct channel_input *in, struct channel_decision *out)
 	else
 		classify_unknown_owner(in, &fx, out);
 	check_quote_owner(in, out);
+	if (rel != OWNER_UNKNOWN)
+		missing = missing_records(in, rel, out);
 
 	out->is_reseller = channel_is_reseller(out->channel);
-	if (out->channel == CHANNEL_UNDETERMINED || out->n_conflicts > 0)
+	if (out->channel == CHANNEL_UNDETERMINED || out->n_conflicts > 0 ||
+	    missing)
 		out->confidence = CONFIDENCE_LOW;
 	else if (fx.signals >= 2)
 		out->confidence = CONFIDENCE_HIGH;

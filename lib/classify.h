@@ -163,8 +163,9 @@ struct channel_decision {
 
 /*
  * Classify one subscription. Fills *out completely (it is cleared first).
- * Never fails: missing data gives CHANNEL_UNDETERMINED or a lower
- * confidence with a reason. out borrows strings from in.
+ * Never fails: missing data gives CHANNEL_UNDETERMINED (the invoice owner
+ * is unknown) or low confidence (an account record the subscription names
+ * is not present), with a reason. out borrows strings from in.
  */
 void classify(const struct channel_input *in, struct channel_decision *out);
 

@@ -505,6 +505,85 @@ static void test_audit_failed_write_kept(void **state)
 	free(order);
 }
 
+/* Does any of the decision's reasons contain text? */
+static bool reason_has(json_t *d, const char *text)
+{
+	json_t *reasons = json_object_get(d, "reasons"), *r;
+	size_t i;
+
+	json_array_foreach(reasons, i, r)
+		if (strstr(json_string_value(r), text))
+			return true;
+	return false;
+}
+
+/*
+ * DOMAIN.md: confidence is "low with a conflict or missing data". A Zuora
+ * account the subscription names but the cache lacks is missing data: the
+ * channel still follows Zuora's ids, the confidence is low and a reason
+ * says which record to sync. (Last in the run: it adds subscriptions.)
+ */
+static void test_missing_account_record_is_low_confidence(void **state)
+{
+	static const struct {
+		const char *sub, *channel, *reason;
+	} cases[] = {
+		/* subscriber missing; the invoice owner is a registered reseller */
+		{"A-S00000091", "reseller", "Subscriber account a00000000000000000000000000000f1 is not in the cache"},
+		/* invoice owner missing, SSPChannel Reseller corroborates */
+		{"A-S00000092", "reseller", "Invoice owner account a00000000000000000000000000000f2 is not in the cache"},
+		/* direct, created by the fulfillment user, its account missing */
+		{"A-S00000093", "web_direct", "Subscriber account a00000000000000000000000000000f3 is not in the cache"},
+	};
+	size_t i;
+
+	(void)state;
+	itest_sql(&db,
+		"INSERT INTO zuora_subscriptions (number, id, version, status, term_start, term_end,"
+		" account_id, invoice_owner_id, created_by_id, ssp_channel, source_updated_at) VALUES"
+		" ('A-S00000091', '50000000000000000000000000000091', 1, 'Active', '2023-06-01', '2024-06-01',"
+		"  'a00000000000000000000000000000f1', 'a0000000000000000000000000000010',"
+		"  '2c92a0fd00000000000000000000beef', 'Reseller', '2024-01-01Z'),"
+		" ('A-S00000092', '50000000000000000000000000000092', 1, 'Active', '2023-06-01', '2024-06-01',"
+		"  'a0000000000000000000000000000003', 'a00000000000000000000000000000f2',"
+		"  '2c92a0fd00000000000000000000beef', 'Reseller', '2024-01-01Z'),"
+		" ('A-S00000093', '50000000000000000000000000000093', 1, 'Active', '2023-06-01', '2024-06-01',"
+		"  'a00000000000000000000000000000f3', 'a00000000000000000000000000000f3',"
+		"  '2c92a0fd55822b4d015590d1f3a40b5f', NULL, '2024-01-01Z')");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[128];
+		json_t *d;
+
+		snprintf(path, sizeof(path), "/v1/subscriptions/%s/channel", cases[i].sub);
+		d = call("GET", path, NULL, 200, NULL);
+		assert_string_equal(jstr(d, "channel"), cases[i].channel);
+		assert_string_equal(jstr(d, "confidence"), "low");
+		if (!reason_has(d, cases[i].reason))
+			fprintf(stderr, "%s: no reason containing '%s'\n", cases[i].sub, cases[i].reason);
+		assert_true(reason_has(d, cases[i].reason));
+		json_decref(d);
+	}
+	/* With the record cached the same subscription is no longer low. */
+	itest_sql(&db, "INSERT INTO zuora_accounts (id, number, name, partner_account, ssp_channel,"
+		       " source_updated_at) VALUES ('a00000000000000000000000000000f1', 'A00000091',"
+		       " 'Found Customer', false, 'Reseller', '2024-01-01Z')");
+	{
+		/* the change feed drops the cached decision within moments */
+		double t0 = itest_now();
+		json_t *d = NULL;
+
+		do {
+			json_decref(d);
+			itest_sleep_ms(100);
+			d = call("GET", "/v1/subscriptions/A-S00000091/channel", NULL, 200, NULL);
+		} while (strcmp(jstr(d, "confidence"), "high") != 0 && itest_now() - t0 < 5);
+		assert_string_equal(jstr(d, "channel"), "reseller");
+		assert_string_equal(jstr(d, "confidence"), "high");
+		assert_false(reason_has(d, "is not in the cache"));
+		json_decref(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_partners_import_rejects_bad_file),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_audit_failed_write_kept),
+		cmocka_unit_test(test_missing_account_record_is_low_confidence),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

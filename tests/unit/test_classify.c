@@ -51,6 +51,8 @@ struct ccase {
 	const char *sf_name;
 	const char *ssp_value;     /* configuration; NULL = default */
 	bool custom_fields;        /* configured field names (see build) */
+	bool sub_missing;          /* subscriber account row not cached */
+	bool owner_missing;        /* invoice owner account row not cached */
 
 	enum channel channel;
 	enum confidence conf;
@@ -130,6 +132,48 @@ static const struct ccase cases[] = {
 	 .owner = O_NONE, .sub_ssp = "Reseller",
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
 	 .reason_has = "needs Zuora"},
+	/* DOMAIN.md: "low with a conflict or missing data". An account record
+	 * the subscription names but the cache lacks is missing data: the
+	 * channel stands (Zuora's ids decide it), the confidence is low. */
+	{.name = "missing_subscriber_record_web_direct_is_low",
+	 .owner = O_SAME, .by_fulfillment = true, .sub_missing = true,
+	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
+	 .ev_field = "InvoiceOwnerId", .ev_points = "direct",
+	 .reason_has = "Subscriber account " SUB_ACCT_ID " is not in the cache"},
+	{.name = "missing_subscriber_record_sales_assisted_is_low",
+	 .owner = O_SAME, .quote_status = SENT, .sub_missing = true,
+	 .channel = CHANNEL_SALES_ASSISTED, .conf = CONFIDENCE_LOW,
+	 .reason_has = "not in the cache"},
+	{.name = "missing_subscriber_record_registry_reseller_is_low",
+	 .owner = O_OTHER, .reg_present = true, .reg = PARTNER_RESELLER,
+	 .reg_name = "Channel Co", .sub_ssp = "Reseller",
+	 .sub_missing = true, .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_LOW, .partner = "Channel Co",
+	 .reason_has = "Subscriber account"},
+	{.name = "missing_owner_record_registry_reseller_is_low",
+	 .owner = O_OTHER, .reg_present = true, .reg = PARTNER_RESELLER,
+	 .reg_name = "Channel Co", .owner_missing = true,
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_LOW,
+	 .partner = "Channel Co",
+	 .reason_has = "Invoice owner account " OWNER_ID " is not in the cache"},
+	{.name = "missing_owner_record_corroborated_reseller_is_low",
+	 .owner = O_OTHER, .sub_ssp = "Reseller", .owner_missing = true,
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_LOW,
+	 .reason_has = "partnerAccount flag and name could not be checked"},
+	{.name = "missing_owner_record_uncorroborated_is_undetermined",
+	 .owner = O_OTHER, .owner_missing = true,
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .reason_has = "not in the cache"},
+	/* Not missing data: no quote is itself web-direct evidence (DOMAIN.md
+	 * "or no sales quote exists"), and an unset partnerAccount on a
+	 * cached account is not a missing record. */
+	{.name = "no_quote_is_not_missing_data", .owner = O_SAME,
+	 .sub_ssp = "Non-Reseller", .channel = CHANNEL_WEB_DIRECT,
+	 .conf = CONFIDENCE_HIGH},
+	{.name = "unset_partner_flag_is_not_missing_data", .owner = O_OTHER,
+	 .reg_present = true, .reg = PARTNER_MSP, .reg_name = "Managed Ops",
+	 .partner_flag = TRI_UNKNOWN, .channel = CHANNEL_MSP,
+	 .conf = CONFIDENCE_HIGH},
 
 	/* ---- partner registry says what the invoice owner is ---- */
 	{.name = "registry_reseller", .owner = O_OTHER, .reg_present = true,
@@ -341,6 +385,20 @@ static void build(const struct ccase *k, struct channel_input *in)
 		break;
 	case O_NONE:
 		break;
+	}
+	if (k->sub_missing) {
+		/* Only the id the subscription names is known (as the store
+		 * fills it when the row is not cached). */
+		memset(s, 0, sizeof *s);
+		s->id = SUB_ACCT_ID;
+		if (k->owner == O_SAME)
+			*o = *s;
+	}
+	if (k->owner_missing) {
+		const char *id = o->id;
+
+		memset(o, 0, sizeof *o);
+		o->id = id;
 	}
 	if (k->quote_status != NULL) {
 		in->quote.present = true;
