@@ -52,6 +52,7 @@ static const struct cfg_entry table[] = {
 	{"SALESFORCE_SUBSCRIPTION_FIELD", CFG_STRING, "zqu__Subscription_Name__c", 0, 0, S(salesforce_subscription_field), 0},
 	{"SALESFORCE_RESALE_PARTNER_FIELD", CFG_STRING, "Resale_Partner__c", 0, 0, S(salesforce_resale_partner_field), 0},
 	{"SALESFORCE_DISTRIBUTOR_FIELD", CFG_STRING, "Distributor__c", 0, 0, S(salesforce_distributor_field), 0},
+	{"SALESFORCE_VP_CHANNEL_NOTES_FIELD", CFG_STRING, "Required_Approvals_From_VP_of_Channel__c", 0, 0, S(salesforce_vp_channel_notes_field), 0},
 	{"RESELLERD_CA_FILE", CFG_FILE, NULL, 0, 0, S(ca_file), 0},
 	{"RESELLERD_TLS_CERT", CFG_FILE, NULL, 0, 0, S(tls_cert), 0},
 	{"RESELLERD_TLS_KEY", CFG_FILE, NULL, 0, 0, S(tls_key), 0},

@@ -26,6 +26,7 @@ struct config {
 	char *salesforce_subscription_field;
 	char *salesforce_resale_partner_field;
 	char *salesforce_distributor_field;
+	char *salesforce_vp_channel_notes_field; /* approval notes naming the partner */
 	char *ca_file;
 	char *tls_cert;  /* RESELLERD_TLS_CERT: PEM file, with tls_key */
 	char *tls_key;

@@ -81,6 +81,7 @@ void sf_quote_row_release(struct sf_quote_row *r)
 	free(r->invoice_owner_name);
 	free(r->account_id);
 	free(r->opportunity_id);
+	free(r->vp_channel_notes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -226,13 +227,13 @@ static const char quote_sql[] =
 	"INSERT INTO sf_quotes AS t (id, name, status, subscription_number,"
 	" zuora_subscription_id, zuora_account_id, resale_partner, distributor,"
 	" invoice_owner_id, invoice_owner_name, account_id, opportunity_id, is_deleted,"
-	" modstamp, synced_at)"
+	" modstamp, vp_channel_notes, synced_at)"
 	" SELECT DISTINCT ON (id) id, name, status, sub, zsub, zacct, rp, dist, oid, oname,"
-	"  acct, opp, del, ms, now()"
+	"  acct, opp, del, ms, vpn, now()"
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
 	"  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
-	"  $13::boolean[], $14::timestamptz[])"
-	"  AS r(id, name, status, sub, zsub, zacct, rp, dist, oid, oname, acct, opp, del, ms)"
+	"  $13::boolean[], $14::timestamptz[], $15::text[])"
+	"  AS r(id, name, status, sub, zsub, zacct, rp, dist, oid, oname, acct, opp, del, ms, vpn)"
 	" ORDER BY id, ms DESC"
 	" ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,"
 	"  subscription_number = excluded.subscription_number,"
@@ -243,6 +244,7 @@ static const char quote_sql[] =
 	"  invoice_owner_name = excluded.invoice_owner_name,"
 	"  account_id = excluded.account_id, opportunity_id = excluded.opportunity_id,"
 	"  is_deleted = excluded.is_deleted, modstamp = excluded.modstamp,"
+	"  vp_channel_notes = excluded.vp_channel_notes,"
 	"  synced_at = excluded.synced_at"
 	" WHERE excluded.modstamp >= t.modstamp";
 
@@ -260,7 +262,7 @@ static const char partner_sql[] =
 	"  synced_at = excluded.synced_at"
 	" WHERE excluded.modstamp >= t.modstamp";
 
-#define MAX_COLS 14
+#define MAX_COLS 15
 
 /* Fill cols[0..ncols) from the page; returns the statement. */
 static const char *build_columns(const struct sync_page *p, struct col *cols, int *ncols)
@@ -327,7 +329,7 @@ static const char *build_columns(const struct sync_page *p, struct col *cols, in
 		}
 		return subscription_sql;
 	case SYNC_SF_QUOTE:
-		INIT(14);
+		INIT(15);
 		for (i = 0; i < p->n; i++) {
 			const struct sf_quote_row *r = (const struct sf_quote_row *)p->rows + i;
 
@@ -345,6 +347,7 @@ static const char *build_columns(const struct sync_page *p, struct col *cols, in
 			col_add(&cols[11], r->opportunity_id);
 			col_add_tri(&cols[12], r->is_deleted ? TRI_TRUE : TRI_FALSE);
 			col_add(&cols[13], r->modstamp);
+			col_add(&cols[14], r->vp_channel_notes);
 		}
 		return quote_sql;
 	case SYNC_SF_OPPORTUNITY_PARTNER:

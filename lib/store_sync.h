@@ -54,6 +54,7 @@ struct sf_quote_row {
 	char *id, *name, *status, *subscription_number, *zuora_subscription_id;
 	char *zuora_account_id, *resale_partner, *distributor, *invoice_owner_id;
 	char *invoice_owner_name, *account_id, *opportunity_id;
+	char *vp_channel_notes; /* Required Approvals From VP of Channel */
 	bool is_deleted;
 	int64_t modstamp_ms;
 	char modstamp[32];

@@ -339,6 +339,7 @@ static struct sf_client *new_sf(struct sync *s, char *why, size_t whylen)
 	so.fields.subscription = c->salesforce_subscription_field;
 	so.fields.resale_partner = c->salesforce_resale_partner_field;
 	so.fields.distributor = c->salesforce_distributor_field;
+	so.fields.vp_channel_notes = c->salesforce_vp_channel_notes_field;
 	so.ca_file = c->ca_file;
 	so.batch_size = s->tuning.salesforce_batch;
 	so.tuning = s->tuning.upstream;

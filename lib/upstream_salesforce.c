@@ -19,7 +19,7 @@
 struct sf_client {
 	struct upstream *u;
 	char *login_url, *client_id, *client_secret, *api_version;
-	char *f_subscription, *f_resale, *f_distributor;
+	char *f_subscription, *f_resale, *f_distributor, *f_vp_notes;
 	struct sf_fields fields; /* pointing at the copies above */
 	unsigned batch_size;
 	char *token, *instance_url;
@@ -75,10 +75,11 @@ struct sf_client *sf_new(const struct sf_options *o, char *why, size_t whylen)
 	}
 	if (!upstream_identifier_ok(o->fields.subscription, true) ||
 	    !upstream_identifier_ok(o->fields.resale_partner, true) ||
-	    !upstream_identifier_ok(o->fields.distributor, true)) {
-		snprintf(why, whylen, "SALESFORCE_SUBSCRIPTION_FIELD, SALESFORCE_RESALE_PARTNER_FIELD "
-			 "and SALESFORCE_DISTRIBUTOR_FIELD must be SOQL field names "
-			 "([A-Za-z0-9_]+, dots for relationships)");
+	    !upstream_identifier_ok(o->fields.distributor, true) ||
+	    !upstream_identifier_ok(o->fields.vp_channel_notes, true)) {
+		snprintf(why, whylen, "SALESFORCE_SUBSCRIPTION_FIELD, SALESFORCE_RESALE_PARTNER_FIELD, "
+			 "SALESFORCE_DISTRIBUTOR_FIELD and SALESFORCE_VP_CHANNEL_NOTES_FIELD must "
+			 "be SOQL field names ([A-Za-z0-9_]+, dots for relationships)");
 		return NULL;
 	}
 	if (!config_url_allowed(o->login_url, why, whylen))
@@ -91,9 +92,11 @@ struct sf_client *sf_new(const struct sf_options *o, char *why, size_t whylen)
 	c->f_subscription = xstrdup(o->fields.subscription);
 	c->f_resale = xstrdup(o->fields.resale_partner);
 	c->f_distributor = xstrdup(o->fields.distributor);
+	c->f_vp_notes = xstrdup(o->fields.vp_channel_notes);
 	c->fields.subscription = c->f_subscription;
 	c->fields.resale_partner = c->f_resale;
 	c->fields.distributor = c->f_distributor;
+	c->fields.vp_channel_notes = c->f_vp_notes;
 	c->batch_size = o->batch_size ? o->batch_size : 2000;
 	memset(&uo, 0, sizeof(uo));
 	uo.name = "salesforce";
@@ -120,6 +123,7 @@ void sf_free(struct sf_client *c)
 	free(c->f_subscription);
 	free(c->f_resale);
 	free(c->f_distributor);
+	free(c->f_vp_notes);
 	free(c->token);
 	free(c->instance_url);
 	free(c);
@@ -309,6 +313,7 @@ static void build_soql(const struct sf_client *c, enum sync_object obj,
 		add_field(q, "zqu__Opportunity__c");
 		add_field(q, c->fields.resale_partner);
 		add_field(q, c->fields.distributor);
+		add_field(q, c->fields.vp_channel_notes);
 		add_field(q, "IsDeleted");
 		add_field(q, "SystemModstamp");
 		buf_puts(q, " FROM zqu__Quote__c");
@@ -432,6 +437,8 @@ static bool map_quote(const json_t *r, const struct sf_fields *f, struct sf_quot
 	o->zuora_account_id = uj_dup(r, "zqu__ZuoraAccountID__c");
 	o->resale_partner = uj_dup(r, f->resale_partner);
 	o->distributor = uj_dup(r, f->distributor);
+	/* NULL field name (a caller without the setting): not read. */
+	o->vp_channel_notes = f->vp_channel_notes ? uj_dup(r, f->vp_channel_notes) : NULL;
 	o->invoice_owner_id = uj_dup(r, "zqu__InvoiceOwnerId__c");
 	o->invoice_owner_name = uj_dup(r, "zqu__InvoiceOwnerName__c");
 	o->account_id = uj_dup(r, "zqu__Account__c");

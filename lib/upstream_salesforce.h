@@ -27,6 +27,9 @@ struct sf_fields {
 	const char *subscription;   /* zqu__Subscription_Name__c */
 	const char *resale_partner; /* Resale_Partner__c */
 	const char *distributor;    /* Distributor__c */
+	/* Required_Approvals_From_VP_of_Channel__c: free-text approval notes
+	 * that may name the resale partner */
+	const char *vp_channel_notes;
 };
 
 struct sf_options {

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct sf_fields f = {"zqu__Subscription_Name__c", "Resale_Partner__c",
-					   "Distributor__c"};
+					   "Distributor__c",
+					   "Required_Approvals_From_VP_of_Channel__c"};
 	const char *body = (const char *)data + 1;
 	size_t len = size ? size - 1 : 0;
 	struct upstream_page page;

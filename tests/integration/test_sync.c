@@ -31,12 +31,13 @@ static const char *ctl_bin(void)
 }
 
 struct env {
-	char v[8][600];
-	const char *p[9];
+	char v[9][600];
+	const char *p[10];
 };
 
-static void make_env(struct env *e, const struct itest_db *db, const struct itest_sim *s,
-		     bool zuora, bool salesforce)
+/* extra: one more "NAME=value" or NULL. */
+static void make_env_extra(struct env *e, const struct itest_db *db, const struct itest_sim *s,
+			   bool zuora, bool salesforce, const char *extra)
 {
 	int n = 0;
 
@@ -48,9 +49,17 @@ static void make_env(struct env *e, const struct itest_db *db, const struct ites
 	snprintf(e->v[n++], sizeof(e->v[0]), "SALESFORCE_CLIENT_ID=sf-client");
 	snprintf(e->v[n++], sizeof(e->v[0]), "SALESFORCE_CLIENT_SECRET=sf-secret");
 	snprintf(e->v[n++], sizeof(e->v[0]), "RESELLERD_LOG_LEVEL=warn");
+	if (extra)
+		snprintf(e->v[n++], sizeof(e->v[0]), "%s", extra);
 	for (int i = 0; i < n; i++)
 		e->p[i] = e->v[i];
 	e->p[n] = NULL;
+}
+
+static void make_env(struct env *e, const struct itest_db *db, const struct itest_sim *s,
+		     bool zuora, bool salesforce)
+{
+	make_env_extra(e, db, s, zuora, salesforce, NULL);
 }
 
 /* Run `resellerctl --json sync ARGS`; returns the exit code, output in *out. */
@@ -104,7 +113,7 @@ static char *checksum(const struct itest_db *db)
 		" (SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM (SELECT id, name, status,"
 		"  subscription_number, zuora_subscription_id, zuora_account_id, resale_partner,"
 		"  distributor, invoice_owner_id, invoice_owner_name, account_id, opportunity_id,"
-		"  is_deleted, modstamp FROM sf_quotes) t),"
+		"  is_deleted, modstamp, vp_channel_notes FROM sf_quotes) t),"
 		" (SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM (SELECT id, opportunity_id,"
 		"  account_to_id, account_to_name, role, is_primary, modstamp"
 		"  FROM sf_opportunity_partners) t)))");
@@ -524,6 +533,76 @@ static void test_sync_timeout_settings(void **state)
 	itest_db_drop(&db);
 }
 
+/* `resellerctl sync` with one more environment entry; must succeed. */
+static void sync_ok_env(const struct itest_db *db, const struct itest_sim *s, const char *extra,
+			const char *const *args)
+{
+	const char *argv[8] = {ctl_bin(), "--json", "sync"};
+	struct env e;
+	char *out = NULL;
+	size_t n = 3;
+	int rc;
+
+	while (args && *args && n < 7)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	make_env_extra(&e, db, s, true, true, extra);
+	rc = itest_run(argv, e.p, &out);
+	if (rc != 0)
+		fprintf(stderr, "resellerctl sync failed (%d):\n%s\n", rc, out ? out : "");
+	assert_int_equal(rc, 0);
+	free(out);
+}
+
+/*
+ * DOMAIN.md: "The Resale Partner may also appear in the Required Approvals
+ * From VP of Channel notes." The notes field is synced into
+ * sf_quotes.vp_channel_notes under its configured name
+ * (SALESFORCE_VP_CHANNEL_NOTES_FIELD): a quote without it, or with null,
+ * stores NULL, as Salesforce returns null for an empty field.
+ */
+static void test_vp_channel_notes_synced(void **state)
+{
+	struct itest_db db;
+	const char *full[] = {"--full", "--source", "salesforce", NULL};
+	char *v;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	itest_sim_post(&demo, "/_sim/data",
+		 "{\"salesforce\":{\"quotes\":[{\"Id\":\"a0xDn0000000001AAA\","
+		 "\"Required_Approvals_From_VP_of_Channel__c\":\"Approved 20% for \\\"Example Reseller GmbH\\\","
+		 "\\nper VP of Channel\",\"Custom_VP_Notes__c\":\"custom: Example Reseller GmbH\","
+		 "\"SystemModstamp\":\"2031-01-01T00:00:00.000+0000\"}]}}");
+	sync_ok(&db, &demo, full);
+	v = itest_sql_value(&db, "SELECT vp_channel_notes FROM sf_quotes WHERE id = 'a0xDn0000000001AAA'");
+	assert_non_null(v);
+	assert_string_equal(v, "Approved 20% for \"Example Reseller GmbH\",\nper VP of Channel");
+	free(v);
+	/* the other quotes do not have the field: NULL, not "" */
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sf_quotes WHERE vp_channel_notes IS NULL"), 4);
+	/* an org-specific field name is read instead of the default one */
+	sync_ok_env(&db, &demo, "SALESFORCE_VP_CHANNEL_NOTES_FIELD=Custom_VP_Notes__c", full);
+	v = itest_sql_value(&db, "SELECT vp_channel_notes FROM sf_quotes WHERE id = 'a0xDn0000000001AAA'");
+	assert_non_null(v);
+	assert_string_equal(v, "custom: Example Reseller GmbH");
+	free(v);
+	/* a field name that is not a SOQL identifier is refused before any query */
+	{
+		const char *argv[] = {ctl_bin(), "sync", "--source", "salesforce", NULL};
+		struct env e;
+		char *out = NULL;
+
+		make_env_extra(&e, &db, &demo, true, true,
+			       "SALESFORCE_VP_CHANNEL_NOTES_FIELD=Notes__c FROM User");
+		assert_int_equal(itest_run(argv, e.p, &out), 1);
+		assert_non_null(strstr(out, "SALESFORCE_VP_CHANNEL_NOTES_FIELD"));
+		free(out);
+	}
+	itest_db_drop(&db);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -562,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_late_older_update_does_not_regress),
 		cmocka_unit_test(test_one_syncer_at_a_time),
 		cmocka_unit_test(test_sync_timeout_settings),
+		cmocka_unit_test(test_vp_channel_notes_synced),
 		cmocka_unit_test(test_configuration_errors),
 	};
 

@@ -541,6 +541,12 @@ static void gen_quote(uint32_t q, struct flat *f)
 		flat_str(f, "Resale_Partner__c", buf);
 		account_name(owner, buf, sizeof(buf));
 		flat_str(f, "Distributor__c", buf);
+	} else if (ch == CH_RESELLER && q % 4 == 0) {
+		/* Every fourth reseller quote names its partner only in the
+		 * VP of Channel approval notes (DOMAIN.md). */
+		account_name(owner, buf, sizeof(buf));
+		flat_fmt(f, "Required_Approvals_From_VP_of_Channel__c",
+			 "Approved: 15%% partner discount for %s (VP of Channel).", buf);
 	} else if (ch == CH_RESELLER || ch == CH_MSP) {
 		account_name(owner, buf, sizeof(buf));
 		flat_str(f, "Resale_Partner__c", buf);

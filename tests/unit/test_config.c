@@ -45,6 +45,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.salesforce_subscription_field, "zqu__Subscription_Name__c");
 	assert_string_equal(c.salesforce_resale_partner_field, "Resale_Partner__c");
 	assert_string_equal(c.salesforce_distributor_field, "Distributor__c");
+	assert_string_equal(c.salesforce_vp_channel_notes_field,
+			    "Required_Approvals_From_VP_of_Channel__c");
 	assert_null(c.zuora_base_url);
 	assert_int_equal(c.sync_timeout_ms, 30000);
 	assert_int_equal(c.sync_max_attempts, 5);

@@ -19,7 +19,8 @@
 #include "upstream_zuora.h"
 
 static const struct sf_fields sf_default = {"zqu__Subscription_Name__c", "Resale_Partner__c",
-					    "Distributor__c"};
+					    "Distributor__c",
+					    "Required_Approvals_From_VP_of_Channel__c"};
 
 static enum err zpage(const char *body, enum sync_object obj, struct upstream_page *p)
 {
@@ -262,9 +263,11 @@ static void test_sf_quotes(void **state)
 		"{\"attributes\":{\"type\":\"zqu__Quote__c\",\"url\":\"/x\"},\"Id\":\"q1\",\"Name\":\"Q-1\","
 		" \"zqu__Status__c\":\"Sent to Z-Billing\",\"zqu__Subscription_Name__c\":\"A-S1\","
 		" \"Resale_Partner__c\":\"Example Reseller GmbH\",\"Distributor__c\":null,"
+		" \"Required_Approvals_From_VP_of_Channel__c\":\"Discount 30%: \\\"Example\\\"\\nok\","
 		" \"zqu__Opportunity__c\":\"006x\",\"IsDeleted\":false,"
 		" \"SystemModstamp\":\"2024-05-02T09:30:00.000+0000\"},"
-		"{\"Id\":\"q2\",\"IsDeleted\":true,\"SystemModstamp\":\"2024-05-03T09:30:00.000+0000\"},"
+		"{\"Id\":\"q2\",\"IsDeleted\":true,\"Required_Approvals_From_VP_of_Channel__c\":null,"
+		" \"SystemModstamp\":\"2024-05-03T09:30:00.000+0000\"},"
 		"{\"Id\":\"q3\",\"SystemModstamp\":null}]}";
 
 	(void)state;
@@ -278,6 +281,9 @@ static void test_sf_quotes(void **state)
 	assert_string_equal(r[0].subscription_number, "A-S1");
 	assert_string_equal(r[0].resale_partner, "Example Reseller GmbH");
 	assert_null(r[0].distributor);
+	/* the notes as sent (quotes, newline), null and absent alike NULL */
+	assert_string_equal(r[0].vp_channel_notes, "Discount 30%: \"Example\"\nok");
+	assert_null(r[1].vp_channel_notes);
 	assert_false(r[0].is_deleted);
 	assert_string_equal(r[0].modstamp, "2024-05-02T09:30:00.000Z");
 	assert_true(r[1].is_deleted);
@@ -290,7 +296,7 @@ static void test_sf_relationship_fields(void **state)
 	const struct sf_partner_row *o;
 	const struct sf_quote_row *q;
 	const struct sf_fields rel = {"zqu__Subscription_Name__c", "Resale_Partner__r.Name",
-				      "Distributor__c"};
+				      "Distributor__c", "VP_Channel_Approval_Notes__c"};
 	char why[200];
 	const char *partners =
 		"{\"totalSize\":1,\"done\":true,\"records\":[{\"Id\":\"00I1\",\"OpportunityId\":\"006\","
@@ -299,6 +305,8 @@ static void test_sf_relationship_fields(void **state)
 		"{\"Id\":\"00I2\",\"AccountTo\":null,\"SystemModstamp\":\"2024-05-03T09:40:00.000+0000\"}]}";
 	const char *quotes =
 		"{\"done\":true,\"records\":[{\"Id\":\"q1\",\"Resale_Partner__r\":{\"Name\":\"P\"},"
+		"\"Required_Approvals_From_VP_of_Channel__c\":\"default name, not configured\","
+		"\"VP_Channel_Approval_Notes__c\":\"Approved for P\","
 		"\"SystemModstamp\":\"2024-05-03T09:40:00Z\"}]}";
 
 	(void)state;
@@ -315,6 +323,8 @@ static void test_sf_relationship_fields(void **state)
 					   sizeof(why)), ERR_OK);
 	q = p.rows;
 	assert_string_equal(q[0].resale_partner, "P");
+	/* the configured notes field is read, not the default name */
+	assert_string_equal(q[0].vp_channel_notes, "Approved for P");
 	upstream_page_release(&p);
 }
 

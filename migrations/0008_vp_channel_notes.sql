@@ -1,0 +1,13 @@
+-- 0008: the quote's "Required Approvals From VP of Channel" notes.
+-- DOMAIN.md (Salesforce signals): "The Resale Partner may also appear in
+-- the Required Approvals From VP of Channel notes." The field is
+-- org-specific free text (SALESFORCE_VP_CHANNEL_NOTES_FIELD, default
+-- Required_Approvals_From_VP_of_Channel__c); the sync stores it as
+-- Salesforce sends it, NULL when the quote leaves it empty. The
+-- classifier reads it only when the quote's resale partner field is empty.
+-- Numbered 0008 on purpose (0007 is taken by another change). Adding a
+-- nullable column without a default rewrites nothing. Quotes synced before
+-- this migration have NULL here until Salesforce changes them or a full
+-- sync re-reads them: run `resellerctl sync --full --source salesforce`
+-- once after upgrading.
+ALTER TABLE sf_quotes ADD COLUMN vp_channel_notes text;
