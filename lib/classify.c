@@ -12,7 +12,9 @@
  *     +1 partner registry row for the invoice owner,
  *     +1 SSPChannel = Reseller,
  *     +1 invoice owner partnerAccount = true,
- *     +1 the quote names a resale partner or a distributor,
+ *     +1 the quote names a resale partner or a distributor (the resale
+ *        partner field, or when it is empty a registry reseller or MSP
+ *        that the quote's VP of Channel approval notes name),
  *     +1 a Salesforce partner role on the end user's account.
  *     A marketplace counts only the first, the registry and partnerAccount:
  *     the reseller signals do not point to an alliance purchase.
@@ -46,6 +48,7 @@
 #define SSP_FIELD_DEFAULT "SSPChannel__c"
 #define RESALE_FIELD_DEFAULT "Resale_Partner__c"
 #define DISTRIBUTOR_FIELD_DEFAULT "Distributor__c"
+#define NOTES_FIELD_DEFAULT "Required_Approvals_From_VP_of_Channel__c"
 
 enum ssp_state {
 	SSP_ABSENT = 0,
@@ -66,6 +69,11 @@ struct facts {
 	const char *ssp_value;    /* the SSPChannel value that was used */
 	bool quote_sent;          /* a quote reached Sent to Z-Billing */
 	bool quote_partner;       /* the quote names a resale partner/distributor */
+	/* The quote's resale partner: its field, or when that is empty the
+	 * registry partner its VP of Channel notes name (notes_partner). */
+	const char *resale;
+	const struct partner_in *notes_partner;
+	size_t notes_others;      /* other partners the notes name as well */
 	bool by_fulfillment;      /* CreatedById is the fulfillment API user */
 	int signals;              /* see the counting at the top of the file */
 };
@@ -234,14 +242,142 @@ static void read_ssp(const struct channel_input *in, struct facts *fx,
 					     : in->subscriber.ssp_channel;
 }
 
+static bool is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Letters, digits and any byte of a multi-byte UTF-8 character. */
+static bool is_word(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z') || c >= 0x80;
+}
+
+/* Length of the match of name[0, nlen) at t (whitespace runs match
+ * runs), or 0. */
+static size_t match_at(const char *t, const char *name, size_t nlen)
+{
+	const unsigned char *p = (const unsigned char *)t;
+	const unsigned char *n = (const unsigned char *)name;
+	const unsigned char *end = n + nlen;
+
+	while (n < end) {
+		if (is_space(*n)) {
+			if (!is_space(*p))
+				return 0;
+			while (n < end && is_space(*n))
+				n++;
+			while (is_space(*p))
+				p++;
+			continue;
+		}
+		if (ascii_lower(*p) != ascii_lower(*n))
+			return 0; /* also at the end of t: *n is not NUL */
+		p++;
+		n++;
+	}
+	return (size_t)(p - (const unsigned char *)t);
+}
+
+/*
+ * Whole-word search (see classify.h). Boundaries are checked only where
+ * name itself begins or ends with a word character, so "Example Ltd."
+ * matches before a letter too, while "Acme" never matches inside
+ * "Acmes" or "SuperAcme".
+ */
+long classify_find_word(const char *text, const char *name, size_t *len)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t nlen, i, m;
+	bool word_first, word_last;
+
+	if (!has(text) || !has(name))
+		return -1;
+	while (is_space((unsigned char)*name))
+		name++;
+	nlen = strlen(name);
+	while (nlen > 0 && is_space((unsigned char)name[nlen - 1]))
+		nlen--;
+	if (nlen == 0)
+		return -1;
+	word_first = is_word((unsigned char)name[0]);
+	word_last = is_word((unsigned char)name[nlen - 1]);
+	for (i = 0; t[i] != '\0'; i++) {
+		if (word_first && i > 0 && is_word(t[i - 1]))
+			continue;
+		m = match_at(text + i, name, nlen);
+		if (m == 0 || (word_last && is_word(t[i + m])))
+			continue;
+		if (len != NULL)
+			*len = m;
+		return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * DOMAIN.md: "The Resale Partner may also appear in the Required
+ * Approvals From VP of Channel notes." Used only when the quote's resale
+ * partner field is empty: the registry partners of type reseller or MSP
+ * (the types a resale partner has; a distributor or a marketplace named
+ * in the notes is not the resale partner) whose name the notes contain as
+ * a whole word. The first one named wins, the longest at the same place
+ * ("Acme Corp" over "Acme"); partners named elsewhere in the notes are
+ * counted in *others for the reason sentence.
+ */
+static const struct partner_in *read_notes_partner(const struct channel_input *in,
+						   size_t *others)
+{
+	const struct quote_in *q = &in->quote;
+	const struct partner_in *best = NULL;
+	long at[CLASSIFY_MAX_NOTES_PARTNERS];
+	size_t len[CLASSIFY_MAX_NOTES_PARTNERS];
+	long best_at = -1;
+	size_t best_len = 0, i;
+
+	*others = 0;
+	if (!q->present || has(q->resale_partner) || !has(q->vp_channel_notes))
+		return NULL;
+	for (i = 0; i < CLASSIFY_MAX_NOTES_PARTNERS; i++) {
+		const struct partner_in *p = &in->notes_partners[i];
+
+		at[i] = -1;
+		if (!p->present || (p->type != PARTNER_RESELLER &&
+				    p->type != PARTNER_MSP))
+			continue;
+		at[i] = classify_find_word(q->vp_channel_notes, p->name, &len[i]);
+		if (at[i] < 0)
+			continue;
+		if (best == NULL || at[i] < best_at ||
+		    (at[i] == best_at && len[i] > best_len)) {
+			best = p;
+			best_at = at[i];
+			best_len = len[i];
+		}
+	}
+	/* Others: matches outside the chosen one ("Acme" inside "Acme Corp"
+	 * is the same mention). */
+	for (i = 0; best != NULL && i < CLASSIFY_MAX_NOTES_PARTNERS; i++)
+		if (at[i] >= 0 && (at[i] + (long)len[i] <= best_at ||
+				   at[i] >= best_at + (long)best_len))
+			(*others)++;
+	return best;
+}
+
 static void read_facts(const struct channel_input *in, struct facts *fx)
 {
 	const struct quote_in *q = &in->quote;
 
 	memset(fx, 0, sizeof *fx);
 	fx->quote_sent = q->present && same_ci(q->status, SENT_TO_ZBILLING);
-	fx->quote_partner = q->present &&
-			    (has(q->resale_partner) || has(q->distributor));
+	fx->notes_partner = read_notes_partner(in, &fx->notes_others);
+	fx->resale = !q->present              ? NULL
+		     : has(q->resale_partner) ? q->resale_partner
+		     : fx->notes_partner      ? fx->notes_partner->name
+					      : NULL;
+	fx->quote_partner = q->present && (has(fx->resale) || has(q->distributor));
 	fx->by_fulfillment = same(in->sub.created_by_id, in->fulfillment_user_id);
 }
 
@@ -301,6 +437,17 @@ static void add_salesforce_evidence(const struct channel_input *in,
 			     field_or(in->resale_partner_field,
 				      RESALE_FIELD_DEFAULT),
 			     q->resale_partner, "reseller");
+	/* The notes stand in for an empty resale partner field: the evidence
+	 * names the notes field and the registry partner they name. */
+	if (fx->notes_partner != NULL) {
+		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
+			     field_or(in->vp_channel_notes_field,
+				      NOTES_FIELD_DEFAULT),
+			     fx->notes_partner->name, "reseller");
+		add_evidence(out, SOURCE_REGISTRY, "partner_registry", "name",
+			     fx->notes_partner->name,
+			     partner_points_to(fx->notes_partner->type));
+	}
 	if (q->present && has(q->distributor))
 		add_evidence(out, SOURCE_SALESFORCE, "zqu__Quote__c",
 			     field_or(in->distributor_field,
@@ -363,9 +510,12 @@ static void direct_conflicts(const struct channel_input *in,
 			     fx->ssp_value, show(in->subscriber.number));
 	if (fx->quote_partner)
 		add_conflict(out, "quote_resale_partner_but_direct",
-			     "Quote %s names resale partner %s (distributor %s) "
+			     "Quote %s names resale partner %s%s (distributor %s) "
 			     "but the invoice owner is the subscriber; Zuora wins.",
-			     show(q->id), show(q->resale_partner),
+			     show(q->id), show(fx->resale),
+			     fx->notes_partner != NULL
+				     ? " in its VP of Channel approval notes"
+				     : "",
 			     show(q->distributor));
 	if (same_ci(in->sf_partner_role, "Reseller"))
 		add_conflict(out, "salesforce_partner_but_direct",
@@ -449,16 +599,16 @@ static enum channel channel_of_type(enum partner_type t)
 /*
  * Not in the registry: a reseller only when something corroborates it
  * (DOMAIN.md: SSPChannel = Reseller, partnerAccount = true or a quote
- * resale partner), otherwise undetermined. Two-tier and marketplace come
- * from the registry type of the invoice owner only: a quote's Distributor
- * field neither corroborates nor makes an unregistered owner two-tier.
+ * resale partner, from its field or its VP of Channel notes), otherwise
+ * undetermined. Two-tier and marketplace come from the registry type of
+ * the invoice owner only: a quote's Distributor field neither corroborates
+ * nor makes an unregistered owner two-tier.
  */
 static enum channel unregistered_channel(const struct channel_input *in,
 					 const struct facts *fx)
 {
 	if (fx->ssp == SSP_RESELLER ||
-	    in->invoice_owner.partner_account == TRI_TRUE ||
-	    (in->quote.present && has(in->quote.resale_partner)))
+	    in->invoice_owner.partner_account == TRI_TRUE || has(fx->resale))
 		return CHANNEL_RESELLER;
 	return CHANNEL_UNDETERMINED;
 }
@@ -513,12 +663,13 @@ static void partner_conflicts(const struct channel_input *in,
 }
 
 static void partner_names(const struct channel_input *in,
+			  const struct facts *fx,
 			  struct channel_decision *out)
 {
 	const struct partner_in *reg = &in->owner_partner;
 	const char *owner = has(reg->name) && reg->present ? reg->name
 							   : in->invoice_owner.name;
-	const char *resale = in->quote.present ? in->quote.resale_partner : NULL;
+	const char *resale = fx->resale;
 
 	if (out->channel == CHANNEL_TWO_TIER) {
 		/* The distributor holds the invoice; the quote names the
@@ -555,7 +706,11 @@ static void partner_reason(const struct channel_input *in,
 			add_item(why, sizeof why, "SSPChannel is Reseller");
 		if (o->partner_account == TRI_TRUE)
 			add_item(why, sizeof why, "the account is flagged as a partner");
-		if (in->quote.present && has(in->quote.resale_partner))
+		if (fx->notes_partner != NULL)
+			add_item(why, sizeof why, "the quote's VP of Channel "
+						  "approval notes name a resale "
+						  "partner");
+		else if (has(fx->resale))
 			add_item(why, sizeof why, "the quote names a resale partner");
 		add_reason(out, "Invoice owner %s (%s) differs from the "
 				"subscriber and is not in the partner registry, "
@@ -617,7 +772,7 @@ static void classify_partner(const struct channel_input *in, struct facts *fx,
 			     o->partner_account == TRI_TRUE ? "partner" : "direct");
 	add_salesforce_evidence(in, fx, out);
 	count_partner_signals(in, fx, out->channel);
-	partner_names(in, out);
+	partner_names(in, fx, out);
 	if (out->channel == CHANNEL_UNDETERMINED) {
 		undetermined_reason(in, fx, out);
 		return;
@@ -642,6 +797,27 @@ static void classify_unknown_owner(const struct channel_input *in,
 		add_reason(out, "SSPChannel or the quote suggests a reseller "
 				"purchase, but that needs Zuora's invoice owner "
 				"to confirm.");
+}
+
+/* Say where the resale partner came from when the notes supplied it. */
+static void notes_reason(const struct channel_input *in, const struct facts *fx,
+			 struct channel_decision *out)
+{
+	const struct partner_in *p = fx->notes_partner;
+
+	if (p == NULL)
+		return;
+	add_reason(out, "Quote %s leaves %s empty, but its %s notes name %s, "
+			"a %s in the partner registry: it counts as the quote's "
+			"resale partner.",
+		   show(in->quote.id),
+		   field_or(in->resale_partner_field, RESALE_FIELD_DEFAULT),
+		   field_or(in->vp_channel_notes_field, NOTES_FIELD_DEFAULT),
+		   p->name, partner_type_name(p->type));
+	if (fx->notes_others > 0)
+		add_reason(out, "The notes name %zu other registry partner%s as "
+				"well; the first one named counts.",
+			   fx->notes_others, fx->notes_others == 1 ? "" : "s");
 }
 
 /* ===== Missing records: missing data lowers the confidence ===== */
@@ -734,6 +910,8 @@ void classify(const struct channel_input *in, struct channel_decision *out)
 	else
 		classify_unknown_owner(in, &fx, out);
 	check_quote_owner(in, out);
+	notes_reason(in, &fx, out);
+	out->notes_partner = fx.notes_partner;
 	if (rel != OWNER_UNKNOWN)
 		missing = missing_records(in, rel, out);
 

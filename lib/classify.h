@@ -88,6 +88,9 @@ struct quote_in {
 	const char *invoice_owner_name;
 	const char *account_id;
 	const char *opportunity_id;
+	/* Required Approvals From VP of Channel: free text that may name the
+	 * resale partner; read only when resale_partner is empty */
+	const char *vp_channel_notes;
 };
 
 /* A partner registry row (present == false: no row matched). */
@@ -97,6 +100,9 @@ struct partner_in {
 	enum partner_type type;
 	const char *track; /* Select, Open, Technology */
 };
+
+/* Registry rows a decision may match against the VP of Channel notes. */
+#define CLASSIFY_MAX_NOTES_PARTNERS 8
 
 struct channel_input {
 	struct subscription_in sub;
@@ -108,6 +114,13 @@ struct channel_input {
 	struct partner_in owner_partner;
 	/* registry row whose name equals the quote's resale partner */
 	struct partner_in resale_partner;
+	/* Registry rows the quote's vp_channel_notes may name, in any order
+	 * (unused slots: present == false). The store passes the reseller
+	 * and MSP rows whose name occurs in the notes ignoring case (a run of
+	 * whitespace in the notes read as one space), a superset of what
+	 * classify accepts (whole words, see classify_find_word), and only
+	 * when the quote's resale partner is empty. */
+	struct partner_in notes_partners[CLASSIFY_MAX_NOTES_PARTNERS];
 	/* Salesforce OpportunityPartner/AccountPartner role, e.g. "Reseller",
 	 * and the partner account name; NULL when none */
 	const char *sf_partner_role;
@@ -116,10 +129,12 @@ struct channel_input {
 	const char *fulfillment_user_id; /* CreatedById of web-direct subs */
 	const char *ssp_reseller_value;  /* default "Reseller" */
 	/* the configured field names, as evidence names them; NULL or "":
-	 * SSPChannel__c, Resale_Partner__c, Distributor__c */
+	 * SSPChannel__c, Resale_Partner__c, Distributor__c,
+	 * Required_Approvals_From_VP_of_Channel__c */
 	const char *ssp_field;
 	const char *resale_partner_field;
 	const char *distributor_field;
+	const char *vp_channel_notes_field;
 };
 
 #define CLASSIFY_MAX_EVIDENCE 16
@@ -152,6 +167,10 @@ struct channel_decision {
 	 * borrowed from the input; NULL when none */
 	const char *partner_name;
 	const char *distributor_name;
+	/* The registry partner (reseller or MSP) the quote's VP of Channel
+	 * notes name, which stands in for the quote's resale partner because
+	 * that field is empty; NULL otherwise. Points into the input. */
+	const struct partner_in *notes_partner;
 	size_t n_evidence;
 	struct evidence evidence[CLASSIFY_MAX_EVIDENCE];
 	size_t n_conflicts;
@@ -168,6 +187,17 @@ struct channel_decision {
  * is not present), with a reason. out borrows strings from in.
  */
 void classify(const struct channel_input *in, struct channel_decision *out);
+
+/*
+ * Where text names name as a whole word: ASCII case-insensitive, a run of
+ * whitespace in name matching any run of whitespace in text, and neither
+ * end of the match inside a word (letters, digits and bytes >= 0x80 are
+ * word characters; an end of name that is punctuation, like "Ltd.", needs
+ * no boundary). Returns the offset in text of the first match and its
+ * length in *len, or -1 when there is none (NULL or empty arguments, or a
+ * name of only whitespace). Pure; len may be NULL.
+ */
+long classify_find_word(const char *text, const char *name, size_t *len);
 
 /* Stable wire names ("web_direct", "high", "reseller", "zuora", ...).
  * Return static strings. */

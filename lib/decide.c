@@ -41,6 +41,7 @@ void decide_configure(const struct app *app, struct channel_input *in)
 	in->ssp_field = app->cfg.zuora_sspchannel_field;
 	in->resale_partner_field = app->cfg.salesforce_resale_partner_field;
 	in->distributor_field = app->cfg.salesforce_distributor_field;
+	in->vp_channel_notes_field = app->cfg.salesforce_vp_channel_notes_field;
 }
 
 enum err decide(struct app *app, const char *key, struct decided *x)

@@ -556,6 +556,9 @@ static const char *nfr_track(const struct ctx *c)
 		return c->in->owner_partner.track;
 	if (c->in->resale_partner.present && has(c->in->resale_partner.track))
 		return c->in->resale_partner.track;
+	/* the resale partner named only in the VP of Channel notes */
+	if (c->d->notes_partner != NULL && has(c->d->notes_partner->track))
+		return c->d->notes_partner->track;
 	return NULL;
 }
 

@@ -54,6 +54,10 @@ static void partner(const PGresult *r, int c, struct partner_in *out)
 	out->track = col(r, c + 2);
 }
 
+/* STMT_DECISION_INPUT selects this many notes partners (NOTES_PARTNER). */
+_Static_assert(CLASSIFY_MAX_NOTES_PARTNERS == 8,
+	       "lib/store_sql.c: decision_input selects 8 VP of Channel notes partners");
+
 enum err store_decision_get(struct store *s, const char *key, struct decision_record **out)
 {
 	const char *params[1] = {key};
@@ -61,6 +65,7 @@ enum err store_decision_get(struct store *s, const char *key, struct decision_re
 	struct pconn *c;
 	PGresult *r;
 	enum err e;
+	int i;
 
 	e = store_checkout(s, &c);
 	if (e)
@@ -112,6 +117,9 @@ enum err store_decision_get(struct store *s, const char *key, struct decision_re
 	d->in.sf_partner_name = col(r, 57);
 	d->meta.salesforce_last_sync = col(r, 58);
 	d->meta.owner_partner_track = col(r, 52);
+	d->in.quote.vp_channel_notes = col(r, 59);
+	for (i = 0; i < CLASSIFY_MAX_NOTES_PARTNERS; i++)
+		partner(r, 60 + 3 * i, &d->in.notes_partners[i]);
 	*out = d;
 	return ERR_OK;
 }

@@ -4,6 +4,11 @@
  */
 #include "store_internal.h"
 
+/* Candidate i (1-based) of the decision's VP of Channel notes partners:
+ * name, type, track (lib/store_decision.c reads CLASSIFY_MAX_NOTES_PARTNERS
+ * of them). */
+#define NOTES_PARTNER(i) "  np.n[" #i "], np.t[" #i "], np.k[" #i "]"
+
 const struct store_stmt store_stmts[STMT__COUNT] = {
 	[STMT_SCHEMA_VERSION] = {"schema_version",
 		"SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -42,7 +47,11 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		/* 50 */ "  op.name, op.type, op.track, rp.name, rp.type, rp.track,"
 		/* 56 */ "  opp.role, opp.account_to_name,"
 		/* 58 */ "  (SELECT to_char(max(last_success_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-		"     FROM sync_state WHERE source = 'salesforce')"
+		"     FROM sync_state WHERE source = 'salesforce'),"
+		/* 59 */ "  q.vp_channel_notes,"
+		/* 60 */ NOTES_PARTNER(1) "," NOTES_PARTNER(2) "," NOTES_PARTNER(3) ","
+		NOTES_PARTNER(4) "," NOTES_PARTNER(5) "," NOTES_PARTNER(6) ","
+		NOTES_PARTNER(7) "," NOTES_PARTNER(8)
 		" FROM s"
 		" LEFT JOIN zuora_accounts sa ON sa.id = s.account_id"
 		" LEFT JOIN zuora_contacts sst ON sst.id = sa.sold_to_contact_id"
@@ -59,7 +68,23 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		"   LIMIT 1) rp ON true"
 		" LEFT JOIN LATERAL (SELECT role, account_to_name FROM sf_opportunity_partners x"
 		"   WHERE x.opportunity_id = q.opportunity_id ORDER BY x.is_primary DESC NULLS LAST"
-		"   LIMIT 1) opp ON true"},
+		"   LIMIT 1) opp ON true"
+		/* Registry resellers and MSPs the VP of Channel notes may name,
+		 * only when the quote's resale partner field is empty: a cheap
+		 * substring prefilter (case ignored, the notes' whitespace runs
+		 * read as one space; registry names are single-spaced) that
+		 * classify narrows to whole words. The first 8 by position
+		 * (then the longest name) are kept. The gate on the quote is a
+		 * one-time filter, so other decisions never scan the registry;
+		 * OFFSET 0 keeps the notes normalized once, not per partner
+		 * (measured: about 2 ms instead of 40 ms for 5000 partners). */
+		" LEFT JOIN LATERAL (SELECT array_agg(c.name) AS n, array_agg(c.type) AS t,"
+		"   array_agg(c.track) AS k FROM (SELECT p.name, p.type, p.track"
+		"   FROM (SELECT regexp_replace(lower(q.vp_channel_notes), '\\s+', ' ', 'g') AS txt"
+		"     WHERE coalesce(q.resale_partner, '') = '' AND q.vp_channel_notes <> ''"
+		"     OFFSET 0) nn"
+		"   JOIN partners p ON p.type IN ('reseller', 'msp') AND strpos(nn.txt, lower(p.name)) > 0"
+		"   ORDER BY strpos(nn.txt, lower(p.name)), length(p.name) DESC, p.name LIMIT 8) c) np ON true"},
 	[STMT_POLICY] = {"policy", "SELECT key, value FROM policy_settings"},
 	[STMT_WORKFLOWS] = {"workflows",
 		"SELECT id, version, title, handbook_path, applies_when, steps::text,"

@@ -57,10 +57,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.resale_partner.type = (enum partner_type)((flags >> 12) % 5);
 	in.sf_partner_role = S(); in.sf_partner_name = S();
 	in.fulfillment_user_id = S(); in.ssp_reseller_value = S();
+	in.quote.vp_channel_notes = S();
+	for (i = 0; i < 3; i++) {
+		/* the flags have no bits left: the name decides present/type */
+		const char *name = S();
+
+		in.notes_partners[i].present = name != NULL;
+		in.notes_partners[i].name = name;
+		in.notes_partners[i].type =
+			name ? (enum partner_type)((unsigned char)name[0] % 5) : PARTNER_NONE;
+	}
 	classify(&in, &d);
 	if (d.n_evidence > CLASSIFY_MAX_EVIDENCE || d.n_conflicts > CLASSIFY_MAX_CONFLICTS ||
 	    d.n_reasons > CLASSIFY_MAX_REASONS || d.is_reseller != channel_is_reseller(d.channel) ||
 	    (d.n_conflicts && d.confidence != CONFIDENCE_LOW))
+		abort();
+	/* A notes partner is a present reseller or MSP candidate the notes
+	 * name, and only when the quote's resale partner field is empty. */
+	if (d.notes_partner &&
+	    (d.notes_partner < in.notes_partners ||
+	     d.notes_partner >= in.notes_partners + CLASSIFY_MAX_NOTES_PARTNERS ||
+	     !d.notes_partner->present ||
+	     (d.notes_partner->type != PARTNER_RESELLER && d.notes_partner->type != PARTNER_MSP) ||
+	     (in.quote.resale_partner && in.quote.resale_partner[0]) ||
+	     classify_find_word(in.quote.vp_channel_notes, d.notes_partner->name, NULL) < 0))
 		abort();
 	memset(&f, 0, sizeof(f));
 	f.requester_email = S(); f.purchase_date = S(); f.partner_track = S();

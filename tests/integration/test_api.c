@@ -584,6 +584,98 @@ static void test_missing_account_record_is_low_confidence(void **state)
 	}
 }
 
+/* The evidence row with this field, or NULL. */
+static json_t *evidence_with_field(json_t *d, const char *field)
+{
+	json_t *ev = json_object_get(d, "evidence"), *e;
+	size_t i;
+
+	json_array_foreach(ev, i, e)
+		if (strcmp(jstr(e, "field"), field) == 0)
+			return e;
+	return NULL;
+}
+
+/* GET the decision until its channel is as wanted or 5 s pass: the change
+ * feed drops a cached decision within moments of a write. Returns the last
+ * decision. */
+static json_t *await_channel(const char *sub, const char *channel)
+{
+	char path[128];
+	double t0 = itest_now();
+	json_t *d = NULL;
+
+	snprintf(path, sizeof(path), "/v1/subscriptions/%s/channel", sub);
+	do {
+		json_decref(d);
+		d = call("GET", path, NULL, 200, NULL);
+		if (strcmp(jstr(d, "channel"), channel) == 0)
+			break;
+		itest_sleep_ms(100);
+	} while (itest_now() - t0 < 5);
+	return d;
+}
+
+/*
+ * DOMAIN.md: "The Resale Partner may also appear in the Required Approvals
+ * From VP of Channel notes." A-S00000007's invoice owner (Parent Holding)
+ * is not in the registry and nothing corroborates it: undetermined. A
+ * quote whose resale partner field is empty but whose notes name a
+ * registry reseller (in another case, across a line break) corroborates
+ * it; the evidence names the notes field and the matched partner. A
+ * partner named only inside a longer word does not count.
+ */
+static void test_vp_channel_notes_name_the_resale_partner(void **state)
+{
+	json_t *d, *e;
+
+	(void)state;
+	d = await_channel("A-S00000007", "undetermined");
+	assert_string_equal(jstr(d, "channel"), "undetermined");
+	json_decref(d);
+	/* a mention inside a longer word is not a whole-word match */
+	itest_sql(&db, "INSERT INTO sf_quotes (id, name, status, subscription_number, resale_partner,"
+		       " vp_channel_notes, opportunity_id, modstamp) VALUES ('a0Q000000000007',"
+		       " 'Q-7', 'Sent to Z-Billing', 'A-S00000007', NULL,"
+		       " 'Compare: NotExample Reseller GmbHs offer', '006000000000007', '2024-02-01Z')");
+	itest_sleep_ms(500);
+	d = await_channel("A-S00000007", "undetermined");
+	assert_string_equal(jstr(d, "channel"), "undetermined");
+	assert_null(evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c"));
+	json_decref(d);
+	itest_sql(&db, "UPDATE sf_quotes SET vp_channel_notes = 'VP of Channel: 15% approved for"
+		       " EXAMPLE reseller\n  gmbh (Select partner).', modstamp = '2024-02-02Z'"
+		       " WHERE id = 'a0Q000000000007'");
+	d = await_channel("A-S00000007", "reseller");
+	assert_string_equal(jstr(d, "channel"), "reseller");
+	assert_true(json_is_true(json_object_get(d, "is_reseller")));
+	assert_string_equal(jstr(d, "confidence"), "high");
+	e = evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c");
+	assert_non_null(e);
+	assert_string_equal(jstr(e, "source"), "salesforce");
+	assert_string_equal(jstr(e, "object"), "zqu__Quote__c");
+	assert_string_equal(jstr(e, "value"), "Example Reseller GmbH");
+	assert_string_equal(jstr(e, "points_to"), "reseller");
+	assert_true(reason_has(d, "notes name Example Reseller GmbH"));
+	json_decref(d);
+	/* the resale partner field, once set, wins over the notes */
+	itest_sql(&db, "UPDATE sf_quotes SET resale_partner = 'Managed Services BV',"
+		       " modstamp = '2024-02-03Z' WHERE id = 'a0Q000000000007'");
+	{
+		double t0 = itest_now();
+
+		d = NULL;
+		do {
+			json_decref(d);
+			itest_sleep_ms(100);
+			d = call("GET", "/v1/subscriptions/A-S00000007/channel", NULL, 200, NULL);
+		} while (evidence_with_field(d, "Resale_Partner__c") == NULL && itest_now() - t0 < 5);
+	}
+	assert_non_null(evidence_with_field(d, "Resale_Partner__c"));
+	assert_null(evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c"));
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_audit_failed_write_kept),
 		cmocka_unit_test(test_missing_account_record_is_low_confidence),
+		cmocka_unit_test(test_vp_channel_notes_name_the_resale_partner),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

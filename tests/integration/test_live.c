@@ -221,12 +221,165 @@ static void test_sync_endpoints_and_channels(void **state)
 	}
 }
 
+/* Salesforce's last successful sync as /v1/sync/status reports it (0: none). */
+static double salesforce_last_success(void)
+{
+	const char *hdrs[] = {auth_read, NULL};
+	struct itest_resp r;
+	char url[256];
+	double v;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/v1/sync/status", srv.base);
+	assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	j = itest_json(&r);
+	v = json_number_value(json_object_get(json_object_get(json_object_get(j, "sources"),
+							      "salesforce"), "last_success"));
+	json_decref(j);
+	itest_resp_free(&r);
+	return v;
+}
+
+/* POST /v1/sync and wait until Salesforce has synced again. */
+static void sync_now(void)
+{
+	const char *admin_hdrs[] = {auth_admin, NULL};
+	double before = salesforce_last_success(), t0;
+	struct itest_resp r;
+	char url[256];
+
+	itest_sleep_ms(1100); /* a later second than the previous run */
+	snprintf(url, sizeof(url), "%s/v1/sync", srv.base);
+	assert_int_equal(itest_http("POST", url, admin_hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 202);
+	itest_resp_free(&r);
+	t0 = itest_now();
+	while (salesforce_last_success() <= before && itest_now() - t0 < 20)
+		itest_sleep_ms(200);
+	assert_true(salesforce_last_success() > before);
+}
+
+/* The evidence row with this field, or NULL. */
+static json_t *evidence_with_field(json_t *d, const char *field)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "evidence"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
+			return e;
+	return NULL;
+}
+
+/*
+ * DOMAIN.md: "The Resale Partner may also appear in the Required Approvals
+ * From VP of Channel notes." End to end: the simulator serves the notes
+ * field of two quotes whose resale partner field is empty, a real sync
+ * stores it, and the decisions name the partner the notes name:
+ *  - A-S00000021: the invoice owner is another account of Example Reseller
+ *    GmbH, not in the registry, and nothing else corroborates it:
+ *    undetermined without the notes, reseller with them;
+ *  - A-S00000022: the invoice owner is the registered distributor: a
+ *    two-tier deal whose reseller only the notes name.
+ */
+static void test_vp_channel_notes_end_to_end(void **state)
+{
+	json_t *d, *e;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/data",
+		"{\"zuora\":{\"accounts\":["
+		"{\"Id\":\"8a8aa0a0000000000000000000000021\",\"AccountNumber\":\"A00000021\","
+		"\"Name\":\"Notes Customer AB\",\"Status\":\"Active\",\"PartnerAccount\":false,"
+		"\"UpdatedDate\":\"2030-03-01T00:00:00Z\"},"
+		"{\"Id\":\"8a8aa0a0000000000000000000000022\",\"AccountNumber\":\"A00000022\","
+		"\"Name\":\"Example Reseller GmbH (Nordics)\",\"Status\":\"Active\","
+		"\"PartnerAccount\":false,\"UpdatedDate\":\"2030-03-01T00:00:00Z\"}],"
+		"\"subscriptions\":["
+		"{\"Id\":\"8a8aa0b0000000000000000000000021\",\"Name\":\"A-S00000021\","
+		"\"AccountId\":\"8a8aa0a0000000000000000000000021\","
+		"\"InvoiceOwnerId\":\"8a8aa0a0000000000000000000000022\",\"Status\":\"Active\","
+		"\"Version\":1,\"IsLatestVersion\":true,\"TermStartDate\":\"2030-03-01\","
+		"\"TermEndDate\":\"2031-03-01\",\"CreatedById\":\"2c92a0fe6b4b0a7c016b5a3f1e2d0a11\","
+		"\"UpdatedDate\":\"2030-03-01T00:00:00Z\"},"
+		"{\"Id\":\"8a8aa0b0000000000000000000000022\",\"Name\":\"A-S00000022\","
+		"\"AccountId\":\"8a8aa0a0000000000000000000000021\","
+		"\"InvoiceOwnerId\":\"8a8aa0a000000000000000000000000a\",\"Status\":\"Active\","
+		"\"Version\":1,\"IsLatestVersion\":true,\"TermStartDate\":\"2030-03-01\","
+		"\"TermEndDate\":\"2031-03-01\",\"CreatedById\":\"2c92a0fe6b4b0a7c016b5a3f1e2d0a11\","
+		"\"UpdatedDate\":\"2030-03-01T00:00:00Z\"}]},"
+		"\"salesforce\":{\"quotes\":["
+		"{\"Id\":\"a0xDn0000000021AAA\",\"Name\":\"Q-00000021\","
+		"\"zqu__Status__c\":\"Sent to Z-Billing\",\"zqu__Subscription_Name__c\":\"A-S00000021\","
+		"\"zqu__Opportunity__c\":\"006Dn0000000021AAA\",\"Resale_Partner__c\":null,"
+		"\"Required_Approvals_From_VP_of_Channel__c\":\"Approved 12% for example reseller GmbH"
+		" (Nordics entity).\",\"SystemModstamp\":\"2030-03-01T00:00:00.000+0000\"},"
+		"{\"Id\":\"a0xDn0000000022AAA\",\"Name\":\"Q-00000022\","
+		"\"zqu__Status__c\":\"Sent to Z-Billing\",\"zqu__Subscription_Name__c\":\"A-S00000022\","
+		"\"zqu__Opportunity__c\":\"006Dn0000000022AAA\","
+		"\"Distributor__c\":\"Example Distribution Inc.\","
+		"\"Required_Approvals_From_VP_of_Channel__c\":\"Two-tier: Example Distribution Inc."
+		" distributes,\\nExample Reseller GmbH resells.\","
+		"\"SystemModstamp\":\"2030-03-01T00:00:00.000+0000\"}]}}");
+	sync_now();
+	{
+		char *v = itest_sql_value(&db, "SELECT vp_channel_notes FROM sf_quotes"
+					       " WHERE id = 'a0xDn0000000021AAA'");
+
+		assert_non_null(v);
+		assert_string_equal(v, "Approved 12% for example reseller GmbH (Nordics entity).");
+		free(v);
+	}
+	d = get_channel("A-S00000021", 200);
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "reseller");
+	assert_true(json_is_true(json_object_get(d, "is_reseller")));
+	assert_string_equal(json_string_value(json_object_get(d, "confidence")), "high");
+	e = evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c");
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "source")), "salesforce");
+	assert_string_equal(json_string_value(json_object_get(e, "object")), "zqu__Quote__c");
+	assert_string_equal(json_string_value(json_object_get(e, "value")), "Example Reseller GmbH");
+	assert_string_equal(json_string_value(json_object_get(e, "points_to")), "reseller");
+	json_decref(d);
+	d = get_channel("A-S00000022", 200);
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "two_tier");
+	assert_string_equal(json_string_value(json_object_get(d, "resale_partner")), "Example Reseller GmbH");
+	assert_string_equal(json_string_value(json_object_get(d, "distributor")), "Example Distribution Inc.");
+	assert_string_equal(json_string_value(json_object_get(d, "confidence")), "high");
+	assert_non_null(evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c"));
+	json_decref(d);
+	/* The notes change (no partner named any more): the next sync drops
+	 * the corroboration and the decision with it. */
+	itest_sim_post(&sim, "/_sim/data",
+		"{\"salesforce\":{\"quotes\":[{\"Id\":\"a0xDn0000000021AAA\","
+		"\"Required_Approvals_From_VP_of_Channel__c\":null,"
+		"\"SystemModstamp\":\"2030-03-02T00:00:00.000+0000\"}]}}");
+	sync_now();
+	{
+		double t0 = itest_now();
+
+		d = NULL;
+		do {
+			json_decref(d);
+			d = get_channel("A-S00000021", 200);
+			if (!strcmp(json_string_value(json_object_get(d, "channel")), "undetermined"))
+				break;
+			itest_sleep_ms(100);
+		} while (itest_now() - t0 < 5);
+	}
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "undetermined");
+	assert_null(evidence_with_field(d, "Required_Approvals_From_VP_of_Channel__c"));
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_through),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
+		cmocka_unit_test(test_vp_channel_notes_end_to_end),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,6 +22,7 @@
 #define FULFILLMENT "2c92a0ff0000000000000000000f0001"
 #define SALES_USER "2c92a0ff0000000000000000000e0002"
 #define SENT "Sent to Z-Billing"
+#define NOTES_FIELD "Required_Approvals_From_VP_of_Channel__c"
 
 enum owner_kind {
 	O_SAME = 0,        /* invoice owner id == subscriber id */
@@ -53,6 +54,8 @@ struct ccase {
 	bool custom_fields;        /* configured field names (see build) */
 	bool sub_missing;          /* subscriber account row not cached */
 	bool owner_missing;        /* invoice owner account row not cached */
+	const char *notes;         /* quote's VP of Channel notes; the store's
+				    * candidates are notes_registry (all of it) */
 
 	enum channel channel;
 	enum confidence conf;
@@ -61,7 +64,10 @@ struct ccase {
 	const char *distributor_name;
 	const char *ev_field;      /* an evidence row with this field ... */
 	const char *ev_points;     /* ... pointing here */
+	const char *ev_value;      /* ... with this value (when non-NULL) */
+	const char *no_ev_field;   /* no evidence row with this field */
 	const char *reason_has;
+	const char *notes_partner; /* decision.notes_partner's name */
 };
 
 static const struct ccase cases[] = {
@@ -309,6 +315,77 @@ static const struct ccase cases[] = {
 	 .owner = O_OTHER, .ssp_value = "Channel", .sub_ssp = "Reseller",
 	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW},
 
+	/* ---- the Resale Partner in the VP of Channel notes ---- */
+	/* DOMAIN.md: "The Resale Partner may also appear in the Required
+	 * Approvals From VP of Channel notes." Read only when the quote's
+	 * resale partner field is empty; a registry reseller or MSP named as
+	 * a whole word counts as the quote's resale partner. */
+	{.name = "notes_partner_corroborates_unregistered_owner",
+	 .owner = O_OTHER, .owner_name = "Holding Payer AG",
+	 .quote_status = SENT,
+	 .notes = "Approved by VP of Channel: 10% discount for Channel Co.",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .partner = "Holding Payer AG", .notes_partner = "Channel Co",
+	 .ev_field = NOTES_FIELD, .ev_points = "reseller",
+	 .ev_value = "Channel Co",
+	 .reason_has = "notes name Channel Co, a reseller in the partner registry"},
+	{.name = "notes_partner_is_two_tier_reseller", .owner = O_OTHER,
+	 .reg_present = true, .reg = PARTNER_DISTRIBUTOR,
+	 .reg_name = "Big Distri", .quote_status = SENT,
+	 .distributor = "Big Distri",
+	 .notes = "Two-tier through Big Distri; reseller: Channel Co Europe",
+	 .channel = CHANNEL_TWO_TIER, .conf = CONFIDENCE_HIGH,
+	 .partner = "Channel Co Europe", .distributor_name = "Big Distri",
+	 .notes_partner = "Channel Co Europe", .ev_field = NOTES_FIELD,
+	 .ev_value = "Channel Co Europe", .reason_has = "Two-tier"},
+	{.name = "notes_msp_counts", .owner = O_OTHER, .quote_status = SENT,
+	 .notes = "managed ops runs it", .channel = CHANNEL_RESELLER,
+	 .conf = CONFIDENCE_HIGH, .notes_partner = "Managed Ops",
+	 .ev_field = "name", .ev_points = "msp"},
+	{.name = "notes_ignored_when_resale_field_set", .owner = O_OTHER,
+	 .reg_present = true, .reg = PARTNER_DISTRIBUTOR,
+	 .reg_name = "Big Distri", .quote_status = SENT,
+	 .resale = "Small Reseller", .distributor = "Big Distri",
+	 .notes = "Channel Co", .channel = CHANNEL_TWO_TIER,
+	 .conf = CONFIDENCE_HIGH, .partner = "Small Reseller",
+	 .no_ev_field = NOTES_FIELD},
+	{.name = "notes_case_and_whitespace_insensitive", .owner = O_OTHER,
+	 .quote_status = SENT, .notes = "ok for CHANNEL\n\t co, per VP",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .notes_partner = "Channel Co", .ev_field = NOTES_FIELD},
+	{.name = "notes_whole_words_only", .owner = O_OTHER,
+	 .quote_status = SENT,
+	 .notes = "Channel Company and SuperChannel Co approved",
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .no_ev_field = NOTES_FIELD, .reason_has = "no quote names"},
+	{.name = "notes_distributor_or_marketplace_is_not_resale_partner",
+	 .owner = O_OTHER, .quote_status = SENT,
+	 .notes = "Big Distri and AWS Marketplace approved",
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .no_ev_field = NOTES_FIELD},
+	{.name = "notes_without_registry_partner_count_nothing",
+	 .owner = O_OTHER, .quote_status = SENT,
+	 .notes = "Approved for Unknown Reseller Ltd",
+	 .channel = CHANNEL_UNDETERMINED, .conf = CONFIDENCE_LOW,
+	 .no_ev_field = NOTES_FIELD},
+	{.name = "notes_partner_but_direct_is_conflict", .owner = O_SAME,
+	 .quote_status = SENT, .notes = "Channel Co resells this",
+	 .channel = CHANNEL_SALES_ASSISTED, .conf = CONFIDENCE_LOW,
+	 .conflict = "quote_resale_partner_but_direct",
+	 .ev_field = NOTES_FIELD, .ev_points = "reseller",
+	 .notes_partner = "Channel Co"},
+	{.name = "notes_first_named_wins_others_mentioned", .owner = O_OTHER,
+	 .quote_status = SENT,
+	 .notes = "Managed Ops asked; Channel Co Europe and Channel Co sell",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .notes_partner = "Managed Ops",
+	 .reason_has = "2 other registry partners"},
+	{.name = "notes_evidence_names_configured_field", .owner = O_OTHER,
+	 .custom_fields = true, .quote_status = SENT, .notes = "Channel Co",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH,
+	 .ev_field = "VP_Approvals__c", .ev_points = "reseller",
+	 .ev_value = "Channel Co", .no_ev_field = NOTES_FIELD},
+
 	/* ---- partner conflicts (Zuora wins) ---- */
 	{.name = "conflict_ssp_non_reseller_but_registry_reseller",
 	 .owner = O_OTHER, .reg_present = true, .reg = PARTNER_RESELLER,
@@ -343,6 +420,17 @@ static const struct ccase cases[] = {
 };
 
 #define N_CASES (sizeof cases / sizeof cases[0])
+
+/* The registry rows a case with notes hands the classifier: more than the
+ * store's prefilter would, so the classifier's own rules are tested. */
+static const struct partner_in notes_registry[] = {
+	{true, "Channel Co", PARTNER_RESELLER, "Select"},
+	{true, "Channel Co Europe", PARTNER_RESELLER, "Open"},
+	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select"},
+	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology"},
+	{true, "Managed Ops", PARTNER_MSP, "Open"},
+	{false, "Not Present Reseller", PARTNER_RESELLER, NULL},
+};
 
 /* Build a channel_input from a scenario; strings are static. */
 static void build(const struct ccase *k, struct channel_input *in)
@@ -407,7 +495,10 @@ static void build(const struct ccase *k, struct channel_input *in)
 		in->quote.resale_partner = k->resale;
 		in->quote.distributor = k->distributor;
 		in->quote.invoice_owner_id = k->quote_owner;
+		in->quote.vp_channel_notes = k->notes;
 	}
+	if (k->notes != NULL)
+		memcpy(in->notes_partners, notes_registry, sizeof notes_registry);
 	in->owner_partner.present = k->reg_present;
 	in->owner_partner.type = k->reg;
 	in->owner_partner.name = k->reg_name;
@@ -419,6 +510,7 @@ static void build(const struct ccase *k, struct channel_input *in)
 		in->ssp_field = "Channel__c";
 		in->resale_partner_field = "Reseller_Account__c";
 		in->distributor_field = "Distributor_Account__c";
+		in->vp_channel_notes_field = "VP_Approvals__c";
 	}
 }
 
@@ -481,17 +573,25 @@ static bool has_conflict(const struct channel_decision *d, const char *code)
 	return false;
 }
 
-static bool has_evidence(const struct channel_decision *d, const char *field,
-			 const char *points_to)
+static bool has_evidence_value(const struct channel_decision *d,
+			       const char *field, const char *points_to,
+			       const char *value)
 {
 	size_t i;
 
 	for (i = 0; i < d->n_evidence; i++)
 		if (strcmp(d->evidence[i].field, field) == 0 &&
 		    (points_to == NULL ||
-		     strcmp(d->evidence[i].points_to, points_to) == 0))
+		     strcmp(d->evidence[i].points_to, points_to) == 0) &&
+		    (value == NULL || strcmp(d->evidence[i].value, value) == 0))
 			return true;
 	return false;
+}
+
+static bool has_evidence(const struct channel_decision *d, const char *field,
+			 const char *points_to)
+{
+	return has_evidence_value(d, field, points_to, NULL);
 }
 
 static bool has_reason(const struct channel_decision *d, const char *text)
@@ -529,9 +629,70 @@ static void test_case(void **state)
 		assert_string_equal(d.distributor_name, k->distributor_name);
 	}
 	if (k->ev_field != NULL)
-		assert_true(has_evidence(&d, k->ev_field, k->ev_points));
+		assert_true(has_evidence_value(&d, k->ev_field, k->ev_points,
+					       k->ev_value));
+	if (k->no_ev_field != NULL)
+		assert_false(has_evidence(&d, k->no_ev_field, NULL));
 	if (k->reason_has != NULL)
 		assert_true(has_reason(&d, k->reason_has));
+	if (k->notes_partner != NULL) {
+		assert_non_null(d.notes_partner);
+		assert_string_equal(d.notes_partner->name, k->notes_partner);
+	} else if (k->notes != NULL && k->channel == CHANNEL_UNDETERMINED) {
+		assert_null(d.notes_partner);
+	}
+}
+
+/* classify_find_word: the whole-word rule the notes are matched with. */
+static void test_find_word(void **state)
+{
+	static const struct {
+		const char *text, *name;
+		long at;
+		size_t len;
+	} t[] = {
+		{"Approved for Acme Corp.", "Acme Corp", 13, 9},
+		{"acme", "ACME", 0, 4},
+		{"AcmeCorp", "Acme", -1, 0},
+		{"SuperAcme", "Acme", -1, 0},
+		{"Acme2", "Acme", -1, 0},
+		{"Acmes Acme", "Acme", 6, 4},
+		{"(Acme)", "Acme", 1, 4},
+		/* punctuation at an end of the name needs no boundary there */
+		{"x Example Ltd.Foo", "Example Ltd.", 2, 12},
+		/* whitespace runs match whitespace runs */
+		{"Example\n\tReseller  GmbH!", "Example Reseller GmbH", 0, 23},
+		{"ExampleReseller GmbH", "Example Reseller GmbH", -1, 0},
+		{"Acme,", "Acme ", 0, 4},
+		/* bytes of non-ASCII characters are word characters */
+		{"\xc3\xa9 Acme", "Acme", 3, 4},
+		{"\xc3\xa9" "Acme", "Acme", -1, 0},
+		{"M\xc3\xbcller GmbH", "m\xc3\xbcller gmbh", 0, 12},
+		{"M\xc3\x9cller GmbH", "M\xc3\xbcller GmbH", -1, 0},
+		{"", "Acme", -1, 0},
+		{"Acme", "", -1, 0},
+		{"Acme", " \t ", -1, 0},
+		{NULL, "Acme", -1, 0},
+		{"Acme", NULL, -1, 0},
+	};
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		long at;
+
+		len = 0;
+		at = classify_find_word(t[i].text, t[i].name, &len);
+		if (at != t[i].at)
+			print_error("case %zu: '%s' in '%s': %ld, want %ld\n", i,
+				    t[i].name ? t[i].name : "(null)",
+				    t[i].text ? t[i].text : "(null)", at,
+				    t[i].at);
+		assert_int_equal(at, t[i].at);
+		if (at >= 0)
+			assert_int_equal(len, t[i].len);
+	}
+	assert_int_equal(classify_find_word("x Acme", "Acme", NULL), 2);
 }
 
 /* ---- tests outside the table ---- */
@@ -671,7 +832,7 @@ static void test_channel_is_reseller(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[N_CASES + 7];
+	struct CMUnitTest tests[N_CASES + 8];
 	size_t i;
 
 	for (i = 0; i < N_CASES; i++) {
@@ -690,5 +851,6 @@ int main(void)
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_wire_names);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_partner_type_parse);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_channel_is_reseller);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_find_word);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -605,9 +605,44 @@ static void test_classify_then_evaluate(void **state)
 	assert_int_equal(e.action, ACTION_REQUEST_PROOF);
 }
 
+/* A two-tier deal whose reseller only the quote's VP of Channel notes
+ * name: an NFR request takes that reseller's registry track. */
+static void test_nfr_track_of_notes_partner(void **state)
+{
+	struct channel_input in;
+	struct channel_decision d;
+	struct request_facts f;
+	struct evaluation e;
+
+	(void)state;
+	memset(&in, 0, sizeof in);
+	memset(&f, 0, sizeof f);
+	in.subscriber.present = true;
+	in.subscriber.id = "S1";
+	in.invoice_owner.present = true;
+	in.invoice_owner.id = "O1";
+	in.invoice_owner.name = "Big Distri";
+	in.owner_partner.present = true;
+	in.owner_partner.type = PARTNER_DISTRIBUTOR;
+	in.owner_partner.name = "Big Distri";
+	in.quote.present = true;
+	in.quote.status = "Sent to Z-Billing";
+	in.quote.vp_channel_notes = "reseller: Channel Co, via Big Distri";
+	in.notes_partners[0] = (struct partner_in){true, "Channel Co", PARTNER_RESELLER, "Select"};
+	classify(&in, &d);
+	assert_int_equal(d.channel, CHANNEL_TWO_TIER);
+	assert_non_null(d.notes_partner);
+	assert_string_equal(d.partner_name, "Channel Co");
+	f.partner_good_standing = TRI_TRUE;
+	evaluate(REQ_NFR_LICENSE, &in, &d, &f, NULL, &e);
+	check_invariants(&e);
+	assert_int_equal(e.action, ACTION_PROCEED);
+	assert_true(in_lines(e.reasons, e.n_reasons, "25 users"));
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[N_CASES + 6];
+	struct CMUnitTest tests[N_CASES + 7];
 	size_t i;
 
 	for (i = 0; i < N_CASES; i++) {
@@ -626,5 +661,7 @@ int main(void)
 		(struct CMUnitTest)cmocka_unit_test(test_workflows_for_decision);
 	tests[i++] =
 		(struct CMUnitTest)cmocka_unit_test(test_classify_then_evaluate);
+	tests[i++] =
+		(struct CMUnitTest)cmocka_unit_test(test_nfr_track_of_notes_partner);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
