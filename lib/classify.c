@@ -31,6 +31,7 @@
  *   undetermined channel gives low.
  */
 #include "classify.h"
+#include "mention.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,128 +243,23 @@ static void read_ssp(const struct channel_input *in, struct facts *fx,
 					     : in->subscriber.ssp_channel;
 }
 
-static bool is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-/* Letters, digits and any byte of a multi-byte UTF-8 character. */
-static bool is_word(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z') || c >= 0x80;
-}
-
-/* Length of the match of name[0, nlen) at t (whitespace runs match
- * runs), or 0. */
-static size_t match_at(const char *t, const char *name, size_t nlen)
-{
-	const unsigned char *p = (const unsigned char *)t;
-	const unsigned char *n = (const unsigned char *)name;
-	const unsigned char *end = n + nlen;
-
-	while (n < end) {
-		if (is_space(*n)) {
-			if (!is_space(*p))
-				return 0;
-			while (n < end && is_space(*n))
-				n++;
-			while (is_space(*p))
-				p++;
-			continue;
-		}
-		if (ascii_lower(*p) != ascii_lower(*n))
-			return 0; /* also at the end of t: *n is not NUL */
-		p++;
-		n++;
-	}
-	return (size_t)(p - (const unsigned char *)t);
-}
-
-/*
- * Whole-word search (see classify.h). Boundaries are checked only where
- * name itself begins or ends with a word character, so "Example Ltd."
- * matches before a letter too, while "Acme" never matches inside
- * "Acmes" or "SuperAcme".
- */
-long classify_find_word(const char *text, const char *name, size_t *len)
-{
-	const unsigned char *t = (const unsigned char *)text;
-	size_t nlen, i, m;
-	bool word_first, word_last;
-
-	if (!has(text) || !has(name))
-		return -1;
-	while (is_space((unsigned char)*name))
-		name++;
-	nlen = strlen(name);
-	while (nlen > 0 && is_space((unsigned char)name[nlen - 1]))
-		nlen--;
-	if (nlen == 0)
-		return -1;
-	word_first = is_word((unsigned char)name[0]);
-	word_last = is_word((unsigned char)name[nlen - 1]);
-	for (i = 0; t[i] != '\0'; i++) {
-		if (word_first && i > 0 && is_word(t[i - 1]))
-			continue;
-		m = match_at(text + i, name, nlen);
-		if (m == 0 || (word_last && is_word(t[i + m])))
-			continue;
-		if (len != NULL)
-			*len = m;
-		return (long)i;
-	}
-	return -1;
-}
-
 /*
  * DOMAIN.md: "The Resale Partner may also appear in the Required
- * Approvals From VP of Channel notes." Used only when the quote's resale
- * partner field is empty: the registry partners of type reseller or MSP
- * (the types a resale partner has; a distributor or a marketplace named
- * in the notes is not the resale partner) whose name the notes contain as
- * a whole word. The first one named wins, the longest at the same place
- * ("Acme Corp" over "Acme"); partners named elsewhere in the notes are
- * counted in *others for the reason sentence.
+ * Approvals From VP of Channel notes." Read only when the quote's resale
+ * partner field is empty; which registry row the notes name is
+ * mention_pick's rule (a reseller or MSP named as a whole word, the first
+ * one named).
  */
 static const struct partner_in *read_notes_partner(const struct channel_input *in,
 						   size_t *others)
 {
 	const struct quote_in *q = &in->quote;
-	const struct partner_in *best = NULL;
-	long at[CLASSIFY_MAX_NOTES_PARTNERS];
-	size_t len[CLASSIFY_MAX_NOTES_PARTNERS];
-	long best_at = -1;
-	size_t best_len = 0, i;
 
 	*others = 0;
-	if (!q->present || has(q->resale_partner) || !has(q->vp_channel_notes))
+	if (!q->present || has(q->resale_partner))
 		return NULL;
-	for (i = 0; i < CLASSIFY_MAX_NOTES_PARTNERS; i++) {
-		const struct partner_in *p = &in->notes_partners[i];
-
-		at[i] = -1;
-		if (!p->present || (p->type != PARTNER_RESELLER &&
-				    p->type != PARTNER_MSP))
-			continue;
-		at[i] = classify_find_word(q->vp_channel_notes, p->name, &len[i]);
-		if (at[i] < 0)
-			continue;
-		if (best == NULL || at[i] < best_at ||
-		    (at[i] == best_at && len[i] > best_len)) {
-			best = p;
-			best_at = at[i];
-			best_len = len[i];
-		}
-	}
-	/* Others: matches outside the chosen one ("Acme" inside "Acme Corp"
-	 * is the same mention). */
-	for (i = 0; best != NULL && i < CLASSIFY_MAX_NOTES_PARTNERS; i++)
-		if (at[i] >= 0 && (at[i] + (long)len[i] <= best_at ||
-				   at[i] >= best_at + (long)best_len))
-			(*others)++;
-	return best;
+	return mention_pick(q->vp_channel_notes, in->notes_partners,
+			    CLASSIFY_MAX_NOTES_PARTNERS, others);
 }
 
 static void read_facts(const struct channel_input *in, struct facts *fx)

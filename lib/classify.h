@@ -118,7 +118,7 @@ struct channel_input {
 	 * (unused slots: present == false). The store passes the reseller
 	 * and MSP rows whose name occurs in the notes ignoring case (a run of
 	 * whitespace in the notes read as one space), a superset of what
-	 * classify accepts (whole words, see classify_find_word), and only
+	 * classify accepts (whole words, see mention.h), and only
 	 * when the quote's resale partner is empty. */
 	struct partner_in notes_partners[CLASSIFY_MAX_NOTES_PARTNERS];
 	/* Salesforce OpportunityPartner/AccountPartner role, e.g. "Reseller",
@@ -187,17 +187,6 @@ struct channel_decision {
  * is not present), with a reason. out borrows strings from in.
  */
 void classify(const struct channel_input *in, struct channel_decision *out);
-
-/*
- * Where text names name as a whole word: ASCII case-insensitive, a run of
- * whitespace in name matching any run of whitespace in text, and neither
- * end of the match inside a word (letters, digits and bytes >= 0x80 are
- * word characters; an end of name that is punctuation, like "Ltd.", needs
- * no boundary). Returns the offset in text of the first match and its
- * length in *len, or -1 when there is none (NULL or empty arguments, or a
- * name of only whitespace). Pure; len may be NULL.
- */
-long classify_find_word(const char *text, const char *name, size_t *len);
 
 /* Stable wire names ("web_direct", "high", "reseller", "zuora", ...).
  * Return static strings. */

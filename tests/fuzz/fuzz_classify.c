@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "evaluate.h"
+#include "mention.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     !d.notes_partner->present ||
 	     (d.notes_partner->type != PARTNER_RESELLER && d.notes_partner->type != PARTNER_MSP) ||
 	     (in.quote.resale_partner && in.quote.resale_partner[0]) ||
-	     classify_find_word(in.quote.vp_channel_notes, d.notes_partner->name, NULL) < 0))
+	     mention_find(in.quote.vp_channel_notes, d.notes_partner->name, NULL) < 0))
 		abort();
 	memset(&f, 0, sizeof(f));
 	f.requester_email = S(); f.purchase_date = S(); f.partner_track = S();
