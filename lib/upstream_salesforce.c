@@ -22,6 +22,7 @@ struct sf_client {
 	char *f_subscription, *f_resale, *f_distributor, *f_vp_notes;
 	struct sf_fields fields; /* pointing at the copies above */
 	unsigned batch_size;
+	bool no_vp_notes; /* the org has no such field: query without it */
 	char *token, *instance_url;
 	char last_error[256];
 };
@@ -298,7 +299,7 @@ static void add_field(struct buf *q, const char *field)
 }
 
 static void build_soql(const struct sf_client *c, enum sync_object obj,
-		       const int64_t *since_ms, struct buf *q)
+		       const int64_t *since_ms, bool with_notes, struct buf *q)
 {
 	if (obj == SYNC_SF_QUOTE) {
 		buf_puts(q, "SELECT Id");
@@ -313,7 +314,8 @@ static void build_soql(const struct sf_client *c, enum sync_object obj,
 		add_field(q, "zqu__Opportunity__c");
 		add_field(q, c->fields.resale_partner);
 		add_field(q, c->fields.distributor);
-		add_field(q, c->fields.vp_channel_notes);
+		if (with_notes)
+			add_field(q, c->fields.vp_channel_notes);
 		add_field(q, "IsDeleted");
 		add_field(q, "SystemModstamp");
 		buf_puts(q, " FROM zqu__Quote__c");
@@ -392,16 +394,38 @@ enum err sf_query(struct sf_client *c, enum sync_object obj, const int64_t *sinc
 		if (e)
 			return e;
 	}
-	buf_init(&q, 4096);
-	build_soql(c, obj, since_ms, &q);
 	buf_init(&url, 16384);
-	/* queryAll for quotes: deleted ones come back with IsDeleted. */
-	buf_printf(&url, "%s/services/data/%s/%s?q=", c->instance_url, c->api_version,
-		   obj == SYNC_SF_QUOTE ? "queryAll" : "query");
-	upstream_urlencode(&url, q.ptr);
-	buf_release(&q);
 	memset(&page, 0, sizeof(page));
-	e = get_page(c, obj, url.ptr, &page);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* The VP of Channel notes are an optional signal in an
+		 * org-specific custom field (DOMAIN.md): an org without it
+		 * answers INVALID_FIELD naming it. Query once more without
+		 * the field rather than lose every quote; any other error
+		 * (another field, the transport) fails the object. */
+		bool with_notes = obj == SYNC_SF_QUOTE && !c->no_vp_notes &&
+				  !missing(c->fields.vp_channel_notes);
+
+		buf_init(&q, 4096);
+		build_soql(c, obj, since_ms, with_notes, &q);
+		buf_reset(&url);
+		/* queryAll for quotes: deleted ones come back with IsDeleted. */
+		buf_printf(&url, "%s/services/data/%s/%s?q=", c->instance_url, c->api_version,
+			   obj == SYNC_SF_QUOTE ? "queryAll" : "query");
+		upstream_urlencode(&url, q.ptr);
+		buf_release(&q);
+		e = get_page(c, obj, url.ptr, &page);
+		if (!with_notes || e != ERR_UNPROCESSABLE ||
+		    !strstr(c->last_error, "INVALID_FIELD") ||
+		    !strcasestr(c->last_error, c->fields.vp_channel_notes))
+			break;
+		log_warn("salesforce: zqu__Quote__c has no field %s (%s); syncing quotes"
+			 " without the VP of Channel notes",
+			 c->fields.vp_channel_notes, c->last_error);
+		c->no_vp_notes = true;
+		c->last_error[0] = '\0';
+		upstream_page_release(&page);
+		memset(&page, 0, sizeof(page));
+	}
 	while (!e) {
 		e = fn(cls, &page);
 		if (e || page.done)

@@ -588,6 +588,12 @@ static void test_vp_channel_notes_synced(void **state)
 	assert_non_null(v);
 	assert_string_equal(v, "custom: Example Reseller GmbH");
 	free(v);
+	/* an org without the field (INVALID_FIELD naming it) still syncs
+	 * every quote, without the notes */
+	sync_ok_env(&db, &demo, "SALESFORCE_VP_CHANNEL_NOTES_FIELD=VP_Notes_Not_Here", full);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sf_quotes"), 5);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sf_quotes WHERE vp_channel_notes IS NULL"), 5);
+	assert_true(itest_sim_stat(&demo, "statuses.400") >= 1);
 	/* a field name that is not a SOQL identifier is refused before any query */
 	{
 		const char *argv[] = {ctl_bin(), "sync", "--source", "salesforce", NULL};
