@@ -90,6 +90,14 @@ void resp_json(struct resp *o, unsigned status, json_t *j)
 	json_decref(j);
 }
 
+void resp_json_buf(struct resp *o, unsigned status, struct buf *b)
+{
+	free(o->body);
+	o->status = status;
+	o->body = buf_detach(b, &o->len);
+	o->ctype = "application/json;charset=utf-8";
+}
+
 void resp_text(struct resp *o, unsigned status, const char *ctype,
 	       const char *s)
 {

@@ -12,6 +12,7 @@
  *   sim_gen.c    the synthetic dataset generator (records on demand)
  *   sim_query.c  ZOQL and SOQL subsets
  *   sim_cursor.c query results and paging (query locators)
+ *   sim_render.c query page records as JSON text
  *   sim_zuora.c  Zuora endpoints
  *   sim_sf.c     Salesforce endpoints
  *   sim_ctl.c    /_sim/ control API, faults, stats, tokens
@@ -45,6 +46,12 @@ struct buf {
 };
 void buf_add(struct buf *b, const char *s, size_t n);
 void buf_adds(struct buf *b, const char *s);
+/* Make room for n more bytes (one allocation instead of several). */
+void buf_reserve(struct buf *b, size_t n);
+/* JSON text exactly as json_dumps(JSON_COMPACT) writes it: a string
+ * literal (s valid UTF-8), an integer. */
+void buf_json_str(struct buf *b, const char *s);
+void buf_json_int(struct buf *b, long long v);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Caller owns the returned string (never NULL); b is reset. */
@@ -127,6 +134,16 @@ struct rec {
 bool rec_get(const struct rec *r, const char *field, struct val *out);
 /* The record's own spelling of field (for output), or NULL if absent. */
 const char *rec_key(const struct rec *r, const char *field);
+/* Where a field was last found in a generated record: repeated lookups of
+ * one field over many rows mostly cost a pointer compare. Zero-initialise. */
+struct rec_hint {
+	int slot;
+	const char *key;
+};
+/* rec_get and rec_key in one lookup: *key is the record's spelling of field
+ * (NULL when absent; borrowed like the record). hint may be NULL. */
+bool rec_find(const struct rec *r, const char *field, struct rec_hint *hint,
+	      const char **key, struct val *out);
 /* A new json_t for a value (json_null for V_NULL). */
 json_t *val_json(const struct val *v);
 /* A new JSON object with every field of the record. */
@@ -217,8 +234,8 @@ const char *query_field(const struct query *q, size_t k);
  * the cursor). Call with sim.lock held. */
 struct cursor;
 struct cursor *cursor_run(struct query *q, enum api api, const char *sfver);
-/* Render rows [off, off+n) of a cursor as a JSON array. */
-json_t *cursor_page(struct cursor *c, size_t off, size_t n);
+/* Append rows [off, off+n) of a cursor to out as a JSON array. */
+void cursor_page(struct cursor *c, size_t off, size_t n, struct buf *out);
 size_t cursor_total(const struct cursor *c);
 size_t cursor_batch(const struct cursor *c);
 void cursor_set_batch(struct cursor *c, size_t batch);
@@ -226,6 +243,18 @@ const char *cursor_id(const struct cursor *c);
 /* Find by id; NULL when unknown or expired (expired ones are freed). */
 struct cursor *cursor_find(const char *id, enum api api);
 void cursor_free_all(void);
+
+/* ===== page rendering (sim_render.c) ===== */
+
+/* How a query's rows are written as JSON (see sim_render.c). The plan
+ * borrows q's field names: free it before q. render_free(NULL) is a no-op. */
+struct render;
+struct render *render_new(const struct query *q, enum api api, enum tbl t,
+			  const char *sfver);
+void render_free(struct render *rd);
+/* Append row r as a JSON object, exactly as json_dumps(JSON_COMPACT) wrote
+ * the jansson object the simulator used to build for it. */
+void render_row(struct render *rd, const struct rec *r, struct buf *out);
 
 /* ===== HTTP plumbing shared by handlers (sim.c) ===== */
 
@@ -255,6 +284,8 @@ const char *req_arg(const struct req *r, const char *name);
 void resp_header(struct resp *o, const char *k, const char *v);
 /* Serialise and decref j into o. */
 void resp_json(struct resp *o, unsigned status, json_t *j);
+/* A JSON body already written as text: takes b's storage (b is reset). */
+void resp_json_buf(struct resp *o, unsigned status, struct buf *b);
 void resp_text(struct resp *o, unsigned status, const char *ctype,
 	       const char *s);
 

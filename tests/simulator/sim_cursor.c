@@ -12,16 +12,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_CURSORS 64
 #define PIN_BIT 0x80000000u
-
-static bool ends_with_ci(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcasecmp(s + a - b, suf) == 0;
-}
 
 /* ===== cursors ===== */
 
@@ -37,6 +30,8 @@ struct cursor {
 	size_t npinned, pcap;
 	int64_t created, last_used;
 	size_t batch;
+	struct render *rd;
+	size_t row_bytes; /* of the last page, to size the next one */
 	struct cursor *next;
 };
 
@@ -48,6 +43,7 @@ static void cursor_free(struct cursor *c)
 		json_decref(c->pinned[k]);
 	free(c->pinned);
 	free(c->ent);
+	render_free(c->rd);
 	query_free(c->q);
 	free(c);
 }
@@ -113,6 +109,8 @@ struct cursor *cursor_run(struct query *q, enum api api, const char *sfver)
 	} else {
 		rand_hex(c->id, 32);
 	}
+	c->rd = render_new(q, api, c->t, c->sfver);
+	c->row_bytes = 512;
 	c->created = c->last_used = now_ms();
 	if (query_limit(q) != 0)
 		data_scan_from(c->t, query_ts_floor(q, api == API_SF ? "SystemModstamp" : "UpdatedDate"),
@@ -163,96 +161,17 @@ void cursor_free_all(void)
 	}
 }
 
-/* ===== rendering ===== */
+/* ===== pages ===== */
 
-static json_t *render_zuora(const struct cursor *c, const struct rec *r)
+void cursor_page(struct cursor *c, size_t off, size_t n, struct buf *out)
 {
-	json_t *o = json_object();
-	struct val v;
-	for (size_t k = 0; k < query_nfields(c->q); k++) {
-		const char *f = query_field(c->q, k);
-		if (!rec_get(r, f, &v) || v.t == V_NULL)
-			continue; /* ZOQL omits null fields */
-		json_object_set_new(o, rec_key(r, f), val_json(&v));
-	}
-	return o;
-}
-
-static json_t *sf_attributes(const struct cursor *c, const char *type,
-			     const char *id)
-{
-	char url[256];
-	snprintf(url, sizeof(url), "/services/data/%s/sobjects/%s/%s",
-		 c->sfver, type, id ? id : "");
-	return json_pack("{ssss}", "type", type, "url", url);
-}
-
-/* The object for relationship rel of r, created on first use. */
-static json_t *sf_relationship(const struct cursor *c, const struct rec *r,
-			       json_t *o, const char *rel)
-{
-	char type[128], idfield[140];
-	struct val v;
-	json_t *sub = json_object_get(o, rel);
-	size_t n = strlen(rel);
-
-	if (sub)
-		return sub;
-	if (ends_with_ci(rel, "__r")) {
-		const char *base = strncasecmp(rel, "zqu__", 5) ? rel : rel + 5;
-		snprintf(type, sizeof(type), "%.*s", (int)(n - 3 - (size_t)(base - rel)),
-			 base);
-		snprintf(idfield, sizeof(idfield), "%.*s__c", (int)(n - 3), rel);
-		if (strcmp(type, "Opportunity") && strcmp(type, "Contact"))
-			snprintf(type, sizeof(type), "Account");
-	} else {
-		snprintf(type, sizeof(type), "%s",
-			 !strcasecmp(rel, "AccountTo") ? "Account"
-			 : !strcasecmp(rel, "Owner")   ? "User"
-						       : rel);
-		snprintf(idfield, sizeof(idfield), "%sId", rel);
-	}
-	if (!(rec_get(r, rel, &v) && v.t == V_JSON) &&
-	    !(rec_get(r, idfield, &v) && v.t == V_STR)) {
-		json_object_set_new(o, rel, json_null()); /* empty lookup */
-		return NULL;
-	}
-	sub = json_object();
-	json_object_set_new(sub, "attributes",
-			    sf_attributes(c, type, rec_str(r, idfield)));
-	json_object_set_new(o, rel, sub);
-	return sub;
-}
-
-static json_t *render_sf(const struct cursor *c, const struct rec *r)
-{
-	json_t *o = json_object();
-	struct val v;
-
-	json_object_set_new(o, "attributes",
-			    sf_attributes(c, tbl_object(c->t), rec_str(r, "Id")));
-	for (size_t k = 0; k < query_nfields(c->q); k++) {
-		const char *f = query_field(c->q, k);
-		const char *dot = strchr(f, '.');
-		const char *key = rec_key(r, f);
-		rec_get(r, f, &v);
-		if (!dot) {
-			json_object_set_new(o, key ? key : f, val_json(&v));
-			continue;
-		}
-		char *rel = xstrndup(f, (size_t)(dot - f));
-		json_t *sub = sf_relationship(c, r, o, rel);
-		if (sub)
-			json_object_set_new(sub, dot + 1, val_json(&v));
-		free(rel);
-	}
-	return o;
-}
-
-json_t *cursor_page(struct cursor *c, size_t off, size_t n)
-{
-	json_t *arr = json_array();
 	struct flat *f = xmalloc(sizeof(*f));
+	size_t start = out->len, rows = 0;
+	size_t left = off < c->n ? c->n - off : 0;
+
+	/* one allocation for the page: the last page's bytes per row */
+	buf_reserve(out, (n < left ? n : left) * c->row_bytes + 2);
+	buf_add(out, "[", 1);
 	for (size_t k = off; k < c->n && k < off + n; k++) {
 		struct rowref ref = {c->ent[k], NULL};
 		struct rec r;
@@ -261,10 +180,12 @@ json_t *cursor_page(struct cursor *c, size_t off, size_t n)
 			ref.j = c->pinned[c->ent[k] & ~PIN_BIT];
 		}
 		data_load(c->t, &ref, f, &r);
-		json_array_append_new(arr, c->api == API_ZUORA
-						   ? render_zuora(c, &r)
-						   : render_sf(c, &r));
+		if (rows++)
+			buf_add(out, ",", 1);
+		render_row(c->rd, &r, out);
 	}
+	buf_add(out, "]", 1);
+	if (rows)
+		c->row_bytes = (out->len - start) / rows + 64;
 	free(f);
-	return arr;
 }

@@ -206,6 +206,54 @@ bool rec_get(const struct rec *r, const char *field, struct val *out)
 	return false;
 }
 
+/* Is the flat key k the field f? A first-letter check before strcasecmp:
+ * most keys differ there. */
+static bool flat_key_is(const char *k, const char *f)
+{
+	return (k[0] | 0x20) == (f[0] | 0x20) && strcasecmp(k, f) == 0;
+}
+
+bool rec_find(const struct rec *r, const char *field, struct rec_hint *hint,
+	      const char **key, struct val *out)
+{
+	const struct flat *f = r->f;
+
+	memset(out, 0, sizeof(*out));
+	*key = NULL;
+	if (r->j) {
+		const char *real = NULL;
+		json_t *v = rec_json_lookup(r, field, &real);
+		if (!v)
+			return false;
+		json_to_val(v, out);
+		*key = real;
+		return true;
+	}
+	if (!f)
+		return false;
+	/* Generated records of a table spell each key with the same string
+	 * literal and never hold two keys equal but for case, so the slot
+	 * where the key was last found is checked by pointer first. */
+	if (hint && hint->key && hint->slot < f->n &&
+	    f->key[hint->slot] == hint->key) {
+		*key = hint->key;
+		*out = f->v[hint->slot];
+		return true;
+	}
+	for (int k = 0; k < f->n; k++) {
+		if (!flat_key_is(f->key[k], field))
+			continue;
+		if (hint) {
+			hint->slot = k;
+			hint->key = f->key[k];
+		}
+		*key = f->key[k];
+		*out = f->v[k];
+		return true;
+	}
+	return false;
+}
+
 const char *rec_key(const struct rec *r, const char *field)
 {
 	const char *real = NULL;

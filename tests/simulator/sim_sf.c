@@ -172,21 +172,28 @@ static size_t batch_size(const struct req *r)
 	return v > SF_MAX_BATCH ? SF_MAX_BATCH : (size_t)v;
 }
 
-static json_t *sf_page(struct cursor *c, size_t off, const char *ver)
+/* The query answer, written as text (the records come from cursor_page),
+ * in the key order jansson kept: totalSize, done, nextRecordsUrl, records. */
+static void sf_page(struct cursor *c, size_t off, const char *ver,
+		    struct resp *o)
 {
 	size_t batch = cursor_batch(c), total = cursor_total(c);
-	json_t *o = json_object();
+	struct buf b = {0};
 	char next[160];
 
-	json_object_set_new(o, "totalSize", json_integer((json_int_t)total));
-	json_object_set_new(o, "done", json_boolean(off + batch >= total));
+	buf_adds(&b, "{\"totalSize\":");
+	buf_json_int(&b, (long long)total);
+	buf_adds(&b, off + batch >= total ? ",\"done\":true" : ",\"done\":false");
 	if (off + batch < total) {
 		snprintf(next, sizeof(next), "/services/data/%s/query/%s-%zu",
 			 ver, cursor_id(c), off + batch);
-		json_object_set_new(o, "nextRecordsUrl", json_string(next));
+		buf_adds(&b, ",\"nextRecordsUrl\":");
+		buf_json_str(&b, next);
 	}
-	json_object_set_new(o, "records", cursor_page(c, off, batch));
-	return o;
+	buf_adds(&b, ",\"records\":");
+	cursor_page(c, off, batch, &b);
+	buf_adds(&b, "}");
+	resp_json_buf(o, 200, &b);
 }
 
 void sf_query(const struct req *r, struct resp *o)
@@ -211,7 +218,7 @@ void sf_query(const struct req *r, struct resp *o)
 	if (qq) {
 		struct cursor *c = cursor_run(qq, API_SF, ver);
 		cursor_set_batch(c, batch_size(r));
-		resp_json(o, 200, sf_page(c, 0, ver));
+		sf_page(c, 0, ver, o);
 	} else {
 		sf_error(o, 400, code ? code : "MALFORMED_QUERY", err);
 	}
@@ -246,6 +253,6 @@ void sf_query_more(const struct req *r, struct resp *o)
 		sf_error(o, 400, "INVALID_QUERY_LOCATOR",
 			 "invalid query locator");
 	else
-		resp_json(o, 200, sf_page(c, off, ver));
+		sf_page(c, off, ver, o);
 	pthread_mutex_unlock(&sim.lock);
 }

@@ -79,6 +79,70 @@ void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = b->len + n + 1;
+		b->p = xrealloc(b->p, b->cap);
+		b->p[b->len] = '\0';
+	}
+}
+
+/*
+ * JSON text, written by hand for the query pages: a page is built from
+ * known record fields, and building a jansson tree per row, dumping it and
+ * freeing it was the simulator's main CPU cost. The output is byte for
+ * byte what json_dumps(JSON_COMPACT) writes: '"', '\\' and control
+ * characters escaped (\b \f \n \r \t, else \u00XX in upper case), '/'
+ * and non-ASCII bytes as they are. s must be valid UTF-8, as every string
+ * jansson accepted or the generator wrote is.
+ */
+void buf_json_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const char *run = s;
+
+	buf_add(b, "\"", 1);
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+		const char *short_esc;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, run, (size_t)(s - run));
+		if (!c)
+			break;
+		run = s + 1;
+		short_esc = memchr(from, c, sizeof(from) - 1);
+		if (short_esc) {
+			esc[1] = to[short_esc - from];
+			buf_add(b, esc, 2);
+		} else {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			buf_add(b, esc, 6);
+		}
+	}
+	buf_add(b, "\"", 1);
+}
+
+void buf_json_int(struct buf *b, long long v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+				     : (unsigned long long)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	char small[512];

@@ -169,20 +169,26 @@ void zuora_token(const struct req *r, struct resp *o)
 
 /* ===== ZOQL ===== */
 
-static json_t *zuora_page(struct cursor *c, size_t off)
+/* The query answer, written as text (the records come from cursor_page),
+ * in the key order jansson kept: size, records, done, queryLocator. */
+static void zuora_page(struct cursor *c, size_t off, struct resp *o)
 {
 	size_t batch = cursor_batch(c), total = cursor_total(c);
+	struct buf b = {0};
 	char loc[80];
-	json_t *o = json_object();
 
-	json_object_set_new(o, "size", json_integer((json_int_t)total));
-	json_object_set_new(o, "records", cursor_page(c, off, batch));
-	json_object_set_new(o, "done", json_boolean(off + batch >= total));
+	buf_adds(&b, "{\"size\":");
+	buf_json_int(&b, (long long)total);
+	buf_adds(&b, ",\"records\":");
+	cursor_page(c, off, batch, &b);
+	buf_adds(&b, off + batch >= total ? ",\"done\":true" : ",\"done\":false");
 	if (off + batch < total) {
 		snprintf(loc, sizeof(loc), "%s-%zu", cursor_id(c), off + batch);
-		json_object_set_new(o, "queryLocator", json_string(loc));
+		buf_adds(&b, ",\"queryLocator\":");
+		buf_json_str(&b, loc);
 	}
-	return o;
+	buf_adds(&b, "}");
+	resp_json_buf(o, 200, &b);
 }
 
 void zuora_query(const struct req *r, struct resp *o)
@@ -204,7 +210,7 @@ void zuora_query(const struct req *r, struct resp *o)
 	} else {
 		struct cursor *c = cursor_run(q, API_ZUORA, NULL);
 		cursor_set_batch(c, batch);
-		resp_json(o, 200, zuora_page(c, 0));
+		zuora_page(c, 0, o);
 	}
 	pthread_mutex_unlock(&sim.lock);
 	json_decref(body);
@@ -250,7 +256,7 @@ void zuora_query_more(const struct req *r, struct resp *o)
 	} else {
 		if (batch)
 			cursor_set_batch(c, batch);
-		resp_json(o, 200, zuora_page(c, off));
+		zuora_page(c, off, o);
 	}
 	pthread_mutex_unlock(&sim.lock);
 	json_decref(body);
