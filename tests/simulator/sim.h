@@ -175,8 +175,11 @@ typedef bool (*row_fn)(void *cls, const struct rowref *ref,
 void data_scan(enum tbl t, row_fn fn, void *cls);
 /* As data_scan, skipping the generated rows whose timestamp (gen_ts) is
  * below floor: an incremental query (UpdatedDate >= X) over a generated
- * million rows reads only the tail instead of generating them all. */
-void data_scan_from(enum tbl t, int64_t floor, row_fn fn, void *cls);
+ * million rows reads only the tail instead of generating them all.
+ * Without load, generated rows are not built (r->f is NULL, r->j too):
+ * for a caller that needs only the row references. */
+void data_scan_from(enum tbl t, int64_t floor, bool load, row_fn fn,
+		    void *cls);
 /* Materialise a row reference; flat is scratch space for generated rows. */
 void data_load(enum tbl t, const struct rowref *ref, struct flat *scratch,
 	       struct rec *out);
@@ -222,6 +225,8 @@ struct query *soql_parse(const char *q, char *err, size_t errlen,
 			 const char **sf_code);
 void query_free(struct query *q);
 bool query_match(const struct query *q, const struct rec *r);
+/* Does query_match look at the row at all (has the query conditions)? */
+bool query_has_conds(const struct query *q);
 enum tbl query_table(const struct query *q);
 long long query_limit(const struct query *q); /* -1 = no LIMIT */
 /* The largest X of the conditions "field >= X" or "field > X" (datetime

@@ -112,9 +112,10 @@ struct cursor *cursor_run(struct query *q, enum api api, const char *sfver)
 	c->rd = render_new(q, api, c->t, c->sfver);
 	c->row_bytes = 512;
 	c->created = c->last_used = now_ms();
+	/* Without conditions no row needs building: pages build theirs. */
 	if (query_limit(q) != 0)
 		data_scan_from(c->t, query_ts_floor(q, api == API_SF ? "SystemModstamp" : "UpdatedDate"),
-			       collect, c);
+			       query_has_conds(q), collect, c);
 	c->next = cursors;
 	cursors = c;
 	return c;

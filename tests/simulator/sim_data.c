@@ -388,10 +388,11 @@ static bool gen_first(enum tbl t, uint32_t i, const struct orow *o)
 
 void data_scan(enum tbl t, row_fn fn, void *cls)
 {
-	data_scan_from(t, INT64_MIN, fn, cls);
+	data_scan_from(t, INT64_MIN, true, fn, cls);
 }
 
-void data_scan_from(enum tbl t, int64_t floor, row_fn fn, void *cls)
+void data_scan_from(enum tbl t, int64_t floor, bool load, row_fn fn,
+		    void *cls)
 {
 	struct table *tb = &tables[t];
 	uint32_t g = gen_count(t), i = 0, hi = g;
@@ -417,9 +418,11 @@ void data_scan_from(enum tbl t, int64_t floor, row_fn fn, void *cls)
 		if (!have_g && !have_j)
 			break;
 		if (have_g && (!have_j || gen_first(t, i, &tb->sorted[j]))) {
-			gen_record(t, i, f);
+			if (load) {
+				gen_record(t, i, f);
+				r.f = f;
+			}
 			ref.gen = i++;
-			r.f = f;
 		} else {
 			ref.j = r.j = tb->sorted[j++].obj;
 		}

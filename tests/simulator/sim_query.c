@@ -635,6 +635,11 @@ bool query_match(const struct query *q, const struct rec *r)
 	return true;
 }
 
+bool query_has_conds(const struct query *q)
+{
+	return q->nconds > 0;
+}
+
 int64_t query_ts_floor(const struct query *q, const char *field)
 {
 	int64_t floor = INT64_MIN;
