@@ -119,8 +119,6 @@ struct flat {
 	size_t used;
 };
 void flat_str(struct flat *f, const char *key, const char *s);
-void flat_fmt(struct flat *f, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 void flat_bool(struct flat *f, const char *key, bool b);
 void flat_int(struct flat *f, const char *key, long long i);
 

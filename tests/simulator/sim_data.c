@@ -15,7 +15,6 @@
  */
 #include "sim.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,16 +97,6 @@ void flat_str(struct flat *f, const char *key, const char *s)
 		return;
 	v->t = V_STR;
 	v->s = flat_copy(f, s, strlen(s));
-}
-
-void flat_fmt(struct flat *f, const char *key, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	flat_str(f, key, tmp);
 }
 
 void flat_bool(struct flat *f, const char *key, bool b)

@@ -275,43 +275,88 @@ bool ts_parse(const char *s, int64_t *ms)
 	return true;
 }
 
-static void ts_split(int64_t ms, struct tm *tm, int *millis)
+/* The civil date of a day count since 1970-01-01 (Howard Hinnant). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-	int64_t secs = ms / 1000;
-	int64_t rem = ms % 1000;
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *put_digits(char *p, int v, int n)
+{
+	for (int k = n - 1; k >= 0; k--, v /= 10)
+		p[k] = (char)('0' + v % 10);
+	return p + n;
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" (UTC) into out[20], the milliseconds into
+ * *millis. Written by hand: the generator formats a few timestamps per
+ * row, and gmtime_r + strftime were a visible part of its cost. Years
+ * 0000-9999, as strftime's %Y wrote the generator's years.
+ */
+static void ts_civil(int64_t ms, char out[20], int *millis)
+{
+	int64_t secs = ms / 1000, rem = ms % 1000, days, sod;
+	int y, mo, d;
+	char *p = out;
+
 	if (rem < 0) {
 		rem += 1000;
 		secs--;
 	}
-	time_t t = (time_t)secs;
-	gmtime_r(&t, tm);
+	days = secs / 86400;
+	sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &mo, &d);
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, mo, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (int)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(sod % 60), 2);
+	*p = '\0';
 	*millis = (int)rem;
 }
 
 void ts_format_zuora(int64_t ms, char out[40])
 {
-	struct tm tm;
 	int millis;
-	ts_split(ms, &tm, &millis);
-	strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ts_civil(ms, out, &millis);
+	memcpy(out + 19, "Z", 2);
 }
 
 void ts_format_sf(int64_t ms, char out[40])
 {
-	struct tm tm;
 	int millis;
-	char base[24];
-	ts_split(ms, &tm, &millis);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%s.%03d+0000", base, millis);
+	ts_civil(ms, out, &millis);
+	out[19] = '.';
+	put_digits(out + 20, millis, 3);
+	memcpy(out + 23, "+0000", 6);
 }
 
 void ts_format_date(int64_t ms, char out[16])
 {
-	struct tm tm;
+	char full[20];
 	int millis;
-	ts_split(ms, &tm, &millis);
-	strftime(out, 16, "%Y-%m-%d", &tm);
+	ts_civil(ms, full, &millis);
+	memcpy(out, full, 10);
+	out[10] = '\0';
 }
 
 int64_t now_ms(void)
