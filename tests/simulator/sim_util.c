@@ -88,6 +88,12 @@ void buf_reserve(struct buf *b, size_t n)
 	}
 }
 
+/* Does a JSON string escape c? (NUL: the end of a C string.) */
+static bool json_escaped(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 /*
  * JSON text, written by hand for the query pages: a page is built from
  * known record fields, and building a jansson tree per row, dumping it and
@@ -101,20 +107,19 @@ void buf_json_str(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
-	const char *run = s;
 
 	buf_add(b, "\"", 1);
-	for (;; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		const char *run = s, *short_esc;
 		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-		const char *short_esc;
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, run, (size_t)(s - run));
+		while (!json_escaped((unsigned char)*s))
+			s++;
+		buf_add(b, run, (size_t)(s - run)); /* mostly the whole string */
+		c = (unsigned char)*s++;
 		if (!c)
 			break;
-		run = s + 1;
 		short_esc = memchr(from, c, sizeof(from) - 1);
 		if (short_esc) {
 			esc[1] = to[short_esc - from];
