@@ -130,16 +130,14 @@ struct rec {
 /* Field lookup, case-insensitive; "Rel.Field" also looks in a nested object.
  * Returns false (and V_NULL) when absent; JSON null is V_NULL. */
 bool rec_get(const struct rec *r, const char *field, struct val *out);
-/* The record's own spelling of field (for output), or NULL if absent. */
-const char *rec_key(const struct rec *r, const char *field);
 /* Where a field was last found in a generated record: repeated lookups of
  * one field over many rows mostly cost a pointer compare. Zero-initialise. */
 struct rec_hint {
 	int slot;
 	const char *key;
 };
-/* rec_get and rec_key in one lookup: *key is the record's spelling of field
- * (NULL when absent; borrowed like the record). hint may be NULL. */
+/* As rec_get, and *key gets the record's own spelling of field (for
+ * output; NULL when absent; borrowed like the record). hint may be NULL. */
 bool rec_find(const struct rec *r, const char *field, struct rec_hint *hint,
 	      const char **key, struct val *out);
 /* A new json_t for a value (json_null for V_NULL). */

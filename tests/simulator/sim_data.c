@@ -176,6 +176,13 @@ static json_t *rec_json_lookup(const struct rec *r, const char *field,
 	return json_get_ci(o, dot + 1, NULL);
 }
 
+/* Is the flat key k the field f? A first-letter check before strcasecmp:
+ * most keys differ there. */
+static bool flat_key_is(const char *k, const char *f)
+{
+	return (k[0] | 0x20) == (f[0] | 0x20) && strcasecmp(k, f) == 0;
+}
+
 bool rec_get(const struct rec *r, const char *field, struct val *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -187,19 +194,12 @@ bool rec_get(const struct rec *r, const char *field, struct val *out)
 		return true;
 	}
 	for (int k = 0; r->f && k < r->f->n; k++) {
-		if (strcasecmp(r->f->key[k], field) == 0) {
+		if (flat_key_is(r->f->key[k], field)) {
 			*out = r->f->v[k];
 			return true;
 		}
 	}
 	return false;
-}
-
-/* Is the flat key k the field f? A first-letter check before strcasecmp:
- * most keys differ there. */
-static bool flat_key_is(const char *k, const char *f)
-{
-	return (k[0] | 0x20) == (f[0] | 0x20) && strcasecmp(k, f) == 0;
 }
 
 bool rec_find(const struct rec *r, const char *field, struct rec_hint *hint,
@@ -241,17 +241,6 @@ bool rec_find(const struct rec *r, const char *field, struct rec_hint *hint,
 		return true;
 	}
 	return false;
-}
-
-const char *rec_key(const struct rec *r, const char *field)
-{
-	const char *real = NULL;
-	if (r->j)
-		return rec_json_lookup(r, field, &real) ? real : NULL;
-	for (int k = 0; r->f && k < r->f->n; k++)
-		if (strcasecmp(r->f->key[k], field) == 0)
-			return r->f->key[k];
-	return NULL;
 }
 
 const char *rec_str(const struct rec *r, const char *field)

@@ -13,12 +13,15 @@
  *
  * SOQL: "attributes" first, then each field (null when absent); a field
  * "Rel.Field" goes into an object "Rel" that has its own "attributes", or
- * Rel is null when the record has no such lookup. A jansson object keeps a
- * key set twice at its first place, and setting a key inside a value that
- * is not an object did nothing. To keep those outputs, a row is built as
- * a small ordered tree (struct ent, struct robj) and then written. A key
- * is looked up before it is added only when the query's fields make a
- * repeat possible (a field spelled like a relationship, or "attributes");
+ * Rel is null when the record has no such lookup. Where fields collide
+ * the jansson tree had quirks, kept here: a key set twice stays at its
+ * first place; "Rel.Field" is dropped when the key Rel holds null or a
+ * value that is not an object; when Rel holds an object value of the
+ * record, Field joins that object's members (jansson changed the stored
+ * record; here its members are copied). So a row is built as a small
+ * ordered tree (struct ent, struct robj) and then written. A key is looked
+ * up before it is added only when the query's fields make a repeat
+ * possible (a field spelled like a relationship, or "attributes");
  * otherwise adding it is an append.
  *
  * Everything here runs with sim.lock held.
