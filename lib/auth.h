@@ -32,6 +32,14 @@ void auth_free(struct auth *a);
 enum err auth_check(struct auth *a, const char *authorization, enum scope *scope,
 		    char name[AUTH_NAME_MAX]);
 
+/*
+ * auth_check without the database, for threads that must not block:
+ * false when the answer is not cached (call auth_check where blocking is
+ * allowed); true with the result in *e, as auth_check would give it.
+ */
+bool auth_check_cached(struct auth *a, const char *authorization, enum err *e,
+		       enum scope *scope, char name[AUTH_NAME_MAX]);
+
 /* Forget every cached answer (after a local revoke). */
 void auth_flush(struct auth *a);
 

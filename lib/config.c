@@ -64,7 +64,7 @@ static const struct cfg_entry table[] = {
 	{"RESELLERD_DB_CHECKOUT_TIMEOUT_MS", CFG_INT, "2000", 1, 60000, S(db_checkout_timeout_ms), 0},
 	{"RESELLERD_DB_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", 1, 600000, S(db_statement_timeout_ms), 0},
 	{"RESELLERD_DB_CONNECT_TIMEOUT", CFG_INT, "2", 1, 60, S(db_connect_timeout_s), 0},
-	{"RESELLERD_HTTP_THREADS", CFG_INT, "0", 0, 64, S(http_threads), 0},
+	{"RESELLERD_HTTP_THREADS", CFG_INT, "2", 0, 64, S(http_threads), 0},
 	{"RESELLERD_MAX_CONNECTIONS", CFG_INT, "512", 1, 60000, S(http_max_connections), 0},
 	{"RESELLERD_PER_IP_CONNECTIONS", CFG_INT, "64", 0, 60000, S(http_per_ip_connections), 0},
 	{"RESELLERD_CONNECTION_TIMEOUT", CFG_INT, "10", 1, 3600, S(http_connection_timeout_s), 0},

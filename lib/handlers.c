@@ -14,27 +14,29 @@
 #include "log.h"
 #include "util.h"
 
-/* The one route table (STYLE.md 15). name is the metrics label. */
+/* The one route table (STYLE.md 15). name is the metrics label; the last
+ * field says the handler may run on an HTTP pool thread (it never blocks,
+ * or defers by itself when it would). */
 static const struct route routes[] = {
-	{"GET", "/", h_index, SCOPE_NONE, "/"},
-	{"GET", "/static/{file}", h_static, SCOPE_NONE, "/static/{file}"},
-	{"GET", "/livez", h_livez, SCOPE_NONE, "/livez"},
-	{"GET", "/readyz", h_readyz, SCOPE_NONE, "/readyz"},
-	{"GET", "/healthz", h_readyz, SCOPE_NONE, "/healthz"},
-	{"GET", "/metrics", h_metrics, SCOPE_NONE, "/metrics"},
-	{"GET", "/openapi.yaml", h_openapi, SCOPE_NONE, "/openapi.yaml"},
-	{"GET", "/docs", h_docs, SCOPE_NONE, "/docs"},
-	{"GET", "/v1/status", h_status, SCOPE_READ, "/v1/status"},
-	{"GET", "/v1/subscriptions/{key}/channel", h_channel, SCOPE_READ, "/v1/subscriptions/{key}/channel"},
-	{"POST", "/v1/channel/batch", h_batch, SCOPE_READ, "/v1/channel/batch"},
-	{"POST", "/v1/requests/evaluate", h_evaluate, SCOPE_READ, "/v1/requests/evaluate"},
-	{"GET", "/v1/customers/search", h_search, SCOPE_READ, "/v1/customers/search"},
-	{"GET", "/v1/partners", h_partners, SCOPE_READ, "/v1/partners"},
-	{"GET", "/v1/workflows", h_workflows, SCOPE_READ, "/v1/workflows"},
-	{"GET", "/v1/workflows/{id}", h_workflow, SCOPE_READ, "/v1/workflows/{id}"},
-	{"POST", "/v1/sync", h_sync_start, SCOPE_ADMIN, "/v1/sync"},
-	{"GET", "/v1/sync/status", h_sync_status, SCOPE_READ, "/v1/sync/status"},
-	{"POST", "/v1/webhooks/zuora", h_webhook_zuora, SCOPE_NONE, "/v1/webhooks/zuora"},
+	{"GET", "/", h_index, SCOPE_NONE, "/", true},
+	{"GET", "/static/{file}", h_static, SCOPE_NONE, "/static/{file}", true},
+	{"GET", "/livez", h_livez, SCOPE_NONE, "/livez", true},
+	{"GET", "/readyz", h_readyz, SCOPE_NONE, "/readyz", false},
+	{"GET", "/healthz", h_readyz, SCOPE_NONE, "/healthz", false},
+	{"GET", "/metrics", h_metrics, SCOPE_NONE, "/metrics", false},
+	{"GET", "/openapi.yaml", h_openapi, SCOPE_NONE, "/openapi.yaml", true},
+	{"GET", "/docs", h_docs, SCOPE_NONE, "/docs", true},
+	{"GET", "/v1/status", h_status, SCOPE_READ, "/v1/status", false},
+	{"GET", "/v1/subscriptions/{key}/channel", h_channel, SCOPE_READ, "/v1/subscriptions/{key}/channel", true},
+	{"POST", "/v1/channel/batch", h_batch, SCOPE_READ, "/v1/channel/batch", false},
+	{"POST", "/v1/requests/evaluate", h_evaluate, SCOPE_READ, "/v1/requests/evaluate", false},
+	{"GET", "/v1/customers/search", h_search, SCOPE_READ, "/v1/customers/search", false},
+	{"GET", "/v1/partners", h_partners, SCOPE_READ, "/v1/partners", false},
+	{"GET", "/v1/workflows", h_workflows, SCOPE_READ, "/v1/workflows", false},
+	{"GET", "/v1/workflows/{id}", h_workflow, SCOPE_READ, "/v1/workflows/{id}", false},
+	{"POST", "/v1/sync", h_sync_start, SCOPE_ADMIN, "/v1/sync", false},
+	{"GET", "/v1/sync/status", h_sync_status, SCOPE_READ, "/v1/sync/status", false},
+	{"POST", "/v1/webhooks/zuora", h_webhook_zuora, SCOPE_NONE, "/v1/webhooks/zuora", false},
 };
 
 const struct route *app_routes(size_t *n)
@@ -49,7 +51,6 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 	struct route_match m;
 	enum router_result rr;
 	enum scope have = SCOPE_NONE;
-	static _Thread_local char token_name[AUTH_NAME_MAX];
 	enum err e;
 
 	res->route_index = ARRAY_SIZE(routes);
@@ -73,8 +74,19 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 	}
 	res->route_index = m.index;
 	res->route_name = m.route->name;
+	if (!req->may_block && !m.route->nonblocking) {
+		res->defer = true;
+		return;
+	}
 	if (m.route->scope != SCOPE_NONE) {
-		e = auth_check(app->auth, http_header(req, "Authorization"), &have, token_name);
+		const char *authz = http_header(req, "Authorization");
+
+		if (req->may_block)
+			e = auth_check(app->auth, authz, &have, res->token_buf);
+		else if (!auth_check_cached(app->auth, authz, &e, &have, res->token_buf)) {
+			res->defer = true; /* the token is not cached: ask the database */
+			return;
+		}
 		if (e) {
 			if (e == ERR_UNAUTHORIZED)
 				metrics_inc(app->metrics, MC_AUTH_FAILURES, 1);
@@ -83,7 +95,7 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 				: "cannot check the token now");
 			return;
 		}
-		res->token_name = token_name;
+		res->token_name = res->token_buf;
 		if (!scope_allows(have, m.route->scope)) {
 			respond_problem(res, req, ERR_FORBIDDEN, "this token lacks the scope this resource needs");
 			return;

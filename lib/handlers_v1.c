@@ -197,11 +197,19 @@ HANDLER(h_channel)
 		problem_bad_key(res, req, raw);
 		return;
 	}
-	audit_record(app->audit, res->token_name, "channel", key, req->request_id);
-	if (!wants_markdown(req) && dcache_get(app->dcache, key, &body, &len, etag)) {
+	/* The cache is asked once: on the pool thread, or here when there
+	 * is no pool; a request deferred to a worker already missed it. */
+	if (!req->deferred && !wants_markdown(req) &&
+	    dcache_get(app->dcache, key, &body, &len, etag)) {
+		audit_record(app->audit, res->token_name, "channel", key, req->request_id);
 		send_decision(req, res, body, len, etag);
 		return;
 	}
+	if (!req->may_block) {
+		res->defer = true;
+		return;
+	}
+	audit_record(app->audit, res->token_name, "channel", key, req->request_id);
 	begin = dcache_begin(app->dcache);
 	e = decide(app, key, &x);
 	if (e) {

@@ -1,14 +1,22 @@
 /*
  * The libmicrohttpd adapter.
  *
- * Threading (written down per STYLE.md 14): the default is one thread per
- * connection under a hard connection cap, because a request that misses
- * the decision cache blocks on libpq, and in MHD's epoll pool one blocked
- * worker stalls every connection it owns. RESELLERD_HTTP_THREADS=N
- * switches to an epoll pool of N threads with MHD_USE_TURBO for
- * deployments whose traffic is answered from the cache; PERF.md measured
- * 98k req/s for that mode against 72k for thread per connection on the
- * fixed body, and tests/bench measures both for resellerd itself.
+ * Threading (written down per STYLE.md 14; measured in tests/bench): the
+ * default is an epoll pool of RESELLERD_HTTP_THREADS (2) threads with
+ * MHD_USE_TURBO, which PERF.md measured at 98k req/s on the fixed body
+ * against 72k for thread per connection, and tests/bench at 0.85 of its
+ * own ceiling for warm lookups against 0.71 in thread-per-connection mode
+ * (2026-11-28). A pool thread must never block: one blocked thread stalls
+ * every connection it owns. So a request is first dispatched on the pool
+ * thread with may_block false; a handler that can answer from memory (a
+ * decision-cache hit, /livez) does, and one that needs the database or
+ * an upstream sets res->defer. The adapter then suspends the connection
+ * (MHD_suspend_connection), queues it for a small pool of worker threads
+ * (one per database connection: more could only wait for the pool), and
+ * a worker dispatches it again, stores the response and resumes the
+ * connection; MHD calls us once more and we queue the stored response.
+ * RESELLERD_HTTP_THREADS=0 gives thread per connection, where every
+ * request may block and no worker is needed.
  *
  * MHD calls the access handler several times per request: the first call
  * only allocates our state, later calls deliver body chunks into a capped
@@ -20,6 +28,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,16 +44,31 @@
 #define HTTP_MAX_URI 4096
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
 
+struct conn_ctx {
+	struct http_request req;
+	struct buf body;
+	struct http_response res; /* a worker's answer, sent on resume */
+	bool answered;
+	struct conn_ctx *next; /* worker queue */
+};
+
+/* The worker queue: suspended requests, first in first out. */
+struct workers {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct conn_ctx *head, *tail;
+	bool stop;
+	unsigned n;
+	pthread_t *tids;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_options o;
 	atomic_uint inflight;
+	atomic_uint open; /* connections, counted by on_connection */
 	unsigned port;
-};
-
-struct conn_ctx {
-	struct http_request req;
-	struct buf body;
+	struct workers w;
 };
 
 const char *http_header(const struct http_request *r, const char *name)
@@ -227,6 +251,108 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
 	return f.content_length > 1 || (f.content_length && f.transfer_encoding);
 }
 
+/* Queue res on conn, tell the completion hook, free what res owns. */
+static enum MHD_Result finish(struct http_server *s, struct MHD_Connection *conn,
+			      struct conn_ctx *ctx, struct http_response *res)
+{
+	enum MHD_Result ret;
+
+	log_set_request_id(ctx->req.request_id);
+	ret = send_response(conn, &ctx->req, res);
+	if (s->o.complete)
+		s->o.complete(s->o.cls, &ctx->req, res,
+			      (double)(now_ns() - ctx->req.start_ns) / 1e9);
+	log_set_request_id(NULL);
+	http_response_release(res);
+	return ret;
+}
+
+static void enqueue(struct workers *w, struct conn_ctx *ctx)
+{
+	pthread_mutex_lock(&w->mu);
+	ctx->next = NULL;
+	if (w->tail)
+		w->tail->next = ctx;
+	else
+		w->head = ctx;
+	w->tail = ctx;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* NULL once stopping and the queue is empty: queued requests are always
+ * answered, so no suspended connection is left behind. */
+static struct conn_ctx *dequeue(struct workers *w)
+{
+	struct conn_ctx *ctx;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->head && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	ctx = w->head;
+	if (ctx) {
+		w->head = ctx->next;
+		if (!w->head)
+			w->tail = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return ctx;
+}
+
+static void *worker_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct conn_ctx *ctx;
+
+	while ((ctx = dequeue(&s->w))) {
+		struct MHD_Connection *conn = ctx->req.conn;
+
+		ctx->req.may_block = true;
+		ctx->req.deferred = true;
+		memset(&ctx->res, 0, sizeof(ctx->res));
+		log_set_request_id(ctx->req.request_id);
+		s->o.dispatch(s->o.cls, &ctx->req, &ctx->res);
+		log_set_request_id(NULL);
+		ctx->answered = true;
+		/* ctx belongs to MHD's thread again from here on. */
+		MHD_resume_connection(conn);
+	}
+	return NULL;
+}
+
+static void workers_start(struct http_server *s, unsigned n)
+{
+	struct workers *w = &s->w;
+	unsigned i;
+
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->tids = xcalloc(n, sizeof(*w->tids));
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&w->tids[i], NULL, worker_main, s) != 0)
+			die("cannot start an HTTP worker thread");
+		w->n++;
+	}
+}
+
+static void workers_stop(struct workers *w)
+{
+	unsigned i;
+
+	if (!w->tids)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < w->n; i++)
+		pthread_join(w->tids[i], NULL);
+	free(w->tids);
+	w->tids = NULL;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -235,7 +361,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct http_server *s = cls;
 	struct conn_ctx *ctx = *req_cls;
 	struct http_response res;
-	enum MHD_Result ret;
 
 	(void)version;
 	if (!ctx) {
@@ -266,7 +391,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
 			MHD_add_response_header(r, "X-Request-Id", ctx->req.request_id);
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-			ret = MHD_queue_response(conn, 400, r);
+			enum MHD_Result ret = MHD_queue_response(conn, 400, r);
+
 			MHD_destroy_response(r);
 			return ret;
 		}
@@ -281,18 +407,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (ctx->answered) /* resumed: a worker has the answer */
+		return finish(s, conn, ctx, &ctx->res);
 	ctx->req.body = ctx->body.ptr;
 	ctx->req.body_len = ctx->body.len;
+	ctx->req.may_block = s->o.threads == 0;
 	memset(&res, 0, sizeof(res));
 	log_set_request_id(ctx->req.request_id);
 	s->o.dispatch(s->o.cls, &ctx->req, &res);
-	ret = send_response(conn, &ctx->req, &res);
-	if (s->o.complete)
-		s->o.complete(s->o.cls, &ctx->req, &res,
-			      (double)(now_ns() - ctx->req.start_ns) / 1e9);
 	log_set_request_id(NULL);
-	http_response_release(&res);
-	return ret;
+	if (res.defer) {
+		http_response_release(&res);
+		/* Suspend before queueing: a worker may resume at once. */
+		MHD_suspend_connection(conn);
+		enqueue(&s->w, ctx);
+		return MHD_YES;
+	}
+	return finish(s, conn, ctx, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -306,9 +437,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (!ctx)
 		return;
 	buf_release(&ctx->body);
+	http_response_release(&ctx->res);
 	free(ctx);
 	*req_cls = NULL; /* idempotent: MHD may not call us twice, but be safe */
 	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	(void)conn;
+	(void)socket_ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->open, 1);
+	else
+		atomic_fetch_sub(&s->open, 1);
+}
+
+/*
+ * The total connection cap, enforced here rather than by MHD alone: at
+ * its limit MHD's epoll mode stops accepting, so the excess waits in the
+ * listen backlog instead of being refused. Refused here, it is closed
+ * at once. (MHD's own limit sits a little above ours, for the accepts that
+ * race on the pool threads.)
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct http_server *s = cls;
+
+	(void)addr;
+	(void)len;
+	return atomic_load(&s->open) < s->o.max_connections ? MHD_YES : MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
@@ -361,7 +522,7 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 	if (o->threads == 0)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
-		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
+		flags |= MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (o->tls_cert_pem) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -373,24 +534,29 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 	s = xcalloc(1, sizeof(*s));
 	s->o = *o;
 	atomic_init(&s->inflight, 0);
+	atomic_init(&s->open, 0);
+	if (o->threads)
+		workers_start(s, o->workers ? o->workers : 1);
 	{
 		/* The logger comes first so that no MHD message bypasses it. */
 		struct MHD_OptionItem opts[] = {
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
 			{MHD_OPTION_SOCK_ADDR, 0, &ss},
-			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT,
+			 (intptr_t)(o->max_connections + 2 * o->threads + 2), NULL},
 			{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_connections, NULL},
 			{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
 			{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_CONNECTION_MEMORY, NULL},
 			{MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
 			{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
 			{MHD_OPTION_END, 0, NULL}, /* thread pool size */
 			{MHD_OPTION_END, 0, NULL}, /* TLS key */
 			{MHD_OPTION_END, 0, NULL}, /* TLS cert */
 			{MHD_OPTION_END, 0, NULL},
 		};
-		size_t k = 9;
+		size_t k = 10;
 
 		if (o->threads)
 			opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
@@ -401,12 +567,13 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 			opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
 							    (void *)(uintptr_t)o->tls_cert_pem};
 		}
-		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+		s->d = MHD_start_daemon(flags, (uint16_t)o->port, on_accept, s, on_request, s,
 					MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	}
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not allowed)",
 			 o->host, o->port);
+		workers_stop(&s->w);
 		free(s);
 		return NULL;
 	}
@@ -437,6 +604,9 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	/* Workers first: each queued request is answered and resumed, so MHD
+	 * never stops with a connection suspended. */
+	workers_stop(&s->w);
 	MHD_stop_daemon(s->d);
 	free(s);
 }

@@ -22,6 +22,15 @@ struct http_request {
 	char client_ip[64];
 	uint64_t start_ns;
 	void *conn; /* opaque: the MHD connection, for lookups */
+	/*
+	 * false on an epoll-pool thread: the handler must not block (no
+	 * database, no upstream). One that would sets res->defer and returns;
+	 * the adapter then runs the request again on a worker thread with
+	 * may_block and deferred set. Always true in thread-per-connection
+	 * mode.
+	 */
+	bool may_block;
+	bool deferred; /* this is the second, worker-thread dispatch */
 };
 
 #define HTTP_MAX_HEADERS 10
@@ -36,10 +45,12 @@ struct http_response {
 		const char *name; /* static string */
 		char *value;      /* owned */
 	} headers[HTTP_MAX_HEADERS];
+	bool defer; /* set by a handler that must block: see may_block */
 	/* filled by the dispatcher for logs and metrics */
 	const char *route_name;
 	size_t route_index;
-	const char *token_name;
+	const char *token_name; /* NULL, or token_buf */
+	char token_buf[64];
 };
 
 /* A request header (case-insensitive name) or NULL. Borrowed. */
@@ -68,6 +79,7 @@ struct http_options {
 	const char *host;
 	unsigned port; /* 0: ephemeral */
 	unsigned threads; /* 0: thread per connection; N: epoll pool of N */
+	unsigned workers; /* epoll pool: threads for requests that block (>= 1) */
 	unsigned max_connections;
 	unsigned per_ip_connections;
 	unsigned timeout_s;
@@ -90,5 +102,6 @@ unsigned http_port(const struct http_server *s);
 unsigned http_inflight(const struct http_server *s);
 /* Stop accepting new connections; in-flight requests continue. */
 void http_quiesce(struct http_server *s);
-/* Close every connection and free s. */
+/* Finish the requests queued for workers, close every connection and
+ * free s. */
 void http_stop(struct http_server *s);

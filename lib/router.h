@@ -27,6 +27,9 @@ struct route {
 	route_fn fn;
 	enum scope scope;
 	const char *name; /* metrics label: the pattern, never an id */
+	/* fn never blocks, or checks req->may_block itself and defers; other
+	 * routes always run on an HTTP worker thread (lib/http.c) */
+	bool nonblocking;
 };
 
 #define ROUTER_MAX_PARAMS 2

@@ -132,6 +132,11 @@ int service_start(struct app *app, char *err, size_t errlen)
 	ho.host = app->cfg.listen_host;
 	ho.port = (unsigned)app->cfg.listen_port;
 	ho.threads = (unsigned)app->cfg.http_threads;
+	/* Requests that block mostly wait for a database connection. Four
+	 * workers per connection, so that when the pool is exhausted they
+	 * wait at the pool and get its 503 after RESELLERD_DB_CHECKOUT_TIMEOUT_MS
+	 * instead of queueing, unbounded, behind the workers (lib/http.c). */
+	ho.workers = 4 * (unsigned)app->cfg.db_pool_size;
 	ho.max_connections = (unsigned)app->cfg.http_max_connections;
 	ho.per_ip_connections = (unsigned)app->cfg.http_per_ip_connections;
 	ho.timeout_s = (unsigned)app->cfg.http_connection_timeout_s;

@@ -2,11 +2,15 @@
  * The decision cache: warm hits, and invalidation on every kind of change
  * a decision depends on (subscription, account, contact, quote, partner
  * registry, policy), also when the change comes from outside the process
- * (another instance, a psql session) through the change feed.
+ * (another instance, a psql session) through the change feed. And that
+ * a hit never waits behind a miss that waits for the database.
  */
 #include "itest.h"
 
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +193,84 @@ static void test_lost_feed_flushes(void **state)
 	expect_both("A-S00000002", "subscriber.name", "Salesco Renamed");
 }
 
+struct cold {
+	char sub[16];
+	int status;
+	atomic_bool done;
+};
+
+static void *cold_run(void *arg)
+{
+	struct cold *c = arg;
+	const char *hdrs[] = {auth, NULL};
+	struct itest_resp r;
+	char url[256];
+
+	snprintf(url, sizeof(url), "%s/v1/subscriptions/%s/channel", a.base, c->sub);
+	c->status = itest_http("GET", url, hdrs, NULL, &r) == 0 ? (int)r.status : -1;
+	itest_resp_free(&r);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/*
+ * The HTTP pool threads (RESELLERD_HTTP_THREADS, 2 by default) answer
+ * hits themselves and hand what needs the database to workers. With the
+ * subscriptions table locked, more cache misses than there are pool
+ * threads wait in the database; a hit and /livez must still be answered
+ * while every one of them is still waiting.
+ */
+static void test_hit_not_behind_blocked_misses(void **state)
+{
+	static const char *const misses[6] = {"A-S00000001", "A-S00000002", "A-S00000004",
+					      "A-S00000005", "A-S00000001", "A-S00000002"};
+	struct cold cold[6];
+	pthread_t t[6];
+	struct itest_resp r;
+	PGconn *lock;
+	PGresult *res;
+	char url[256];
+	json_t *j;
+	size_t i;
+
+	(void)state;
+	warm("A-S00000003");
+	/* make sure these miss: cached by earlier tests, maybe */
+	itest_sql(&db, "UPDATE zuora_subscriptions SET status = status WHERE number IN ('A-S00000001', 'A-S00000002', 'A-S00000004', 'A-S00000005')");
+	itest_sleep_ms(200);
+	lock = PQconnectdb(db.url);
+	assert_int_equal(PQstatus(lock), CONNECTION_OK);
+	res = PQexec(lock, "BEGIN; LOCK TABLE zuora_subscriptions IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	for (i = 0; i < 6; i++) {
+		snprintf(cold[i].sub, sizeof(cold[i].sub), "%s", misses[i]);
+		cold[i].status = 0;
+		atomic_init(&cold[i].done, false);
+		pthread_create(&t[i], NULL, cold_run, &cold[i]);
+	}
+	itest_sleep_ms(500); /* the misses are now waiting for the lock */
+	j = lookup(&a, "A-S00000003");
+	assert_string_equal(at(j, "channel"), "reseller");
+	json_decref(j);
+	snprintf(url, sizeof(url), "%s/livez", a.base);
+	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+	for (i = 0; i < 6; i++) {
+		if (atomic_load(&cold[i].done))
+			fprintf(stderr, "%s answered %d before the lock was released\n", cold[i].sub,
+				cold[i].status);
+		assert_false(atomic_load(&cold[i].done));
+	}
+	PQclear(PQexec(lock, "ROLLBACK"));
+	PQfinish(lock);
+	for (i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(cold[i].status, 200);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_quote_arrives),
 		cmocka_unit_test(test_registry_and_policy_change),
 		cmocka_unit_test(test_lost_feed_flushes),
+		cmocka_unit_test(test_hit_not_behind_blocked_misses),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

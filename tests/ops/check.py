@@ -62,7 +62,7 @@ routes = set()
 for fn in sorted(os.listdir(os.path.join(ROOT, "lib"))):
     if fn.startswith("handlers") and fn.endswith(".c"):
         routes |= set(re.findall(
-            r'\{\s*"[A-Z]+"\s*,\s*"[^"]*"\s*,\s*\w+\s*,\s*\w+\s*,\s*"([^"]+)"\s*\}',
+            r'\{\s*"[A-Z]+"\s*,\s*"[^"]*"\s*,\s*\w+\s*,\s*\w+\s*,\s*"([^"]+)"\s*(?:,\s*\w+\s*)?\}',
             read("lib/" + fn)))
 LABEL_VALUES["route"] = routes | {"unmatched"}
 check(len(METRICS) >= 10 and {"route", "code", "source", "le"} <= LABELS and len(routes) >= 5,

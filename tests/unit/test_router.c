@@ -11,12 +11,12 @@
 #include "router.h"
 
 static const struct route table[] = {
-	{"GET", "/livez", NULL, SCOPE_NONE, "/livez"},
-	{"GET", "/v1/subscriptions/{key}/channel", NULL, SCOPE_READ, "channel"},
-	{"POST", "/v1/channel/batch", NULL, SCOPE_READ, "batch"},
-	{"GET", "/v1/workflows/{id}", NULL, SCOPE_READ, "workflow"},
-	{"POST", "/v1/sync", NULL, SCOPE_ADMIN, "sync"},
-	{"GET", "/v1/sync/status", NULL, SCOPE_READ, "sync_status"},
+	{"GET", "/livez", NULL, SCOPE_NONE, "/livez", false},
+	{"GET", "/v1/subscriptions/{key}/channel", NULL, SCOPE_READ, "channel", false},
+	{"POST", "/v1/channel/batch", NULL, SCOPE_READ, "batch", false},
+	{"GET", "/v1/workflows/{id}", NULL, SCOPE_READ, "workflow", false},
+	{"POST", "/v1/sync", NULL, SCOPE_ADMIN, "sync", false},
+	{"GET", "/v1/sync/status", NULL, SCOPE_READ, "sync_status", false},
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
