@@ -36,6 +36,8 @@ enum err auth_check(struct auth *a, const char *authorization, enum scope *scope
  * auth_check without the database, for threads that must not block:
  * false when the answer is not cached (call auth_check where blocking is
  * allowed); true with the result in *e, as auth_check would give it.
+ * Counts nothing: a request deferred after this is checked again by
+ * auth_check, so the caller counts the cache hit once it answers.
  */
 bool auth_check_cached(struct auth *a, const char *authorization, enum err *e,
 		       enum scope *scope, char name[AUTH_NAME_MAX]);

@@ -51,6 +51,7 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 	struct route_match m;
 	enum router_result rr;
 	enum scope have = SCOPE_NONE;
+	bool pool_hit = false;
 	enum err e;
 
 	res->route_index = ARRAY_SIZE(routes);
@@ -81,9 +82,14 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 	if (m.route->scope != SCOPE_NONE) {
 		const char *authz = http_header(req, "Authorization");
 
-		if (req->may_block)
+		if (req->may_block) {
 			e = auth_check(app->auth, authz, &have, res->token_buf);
-		else if (!auth_check_cached(app->auth, authz, &e, &have, res->token_buf)) {
+		} else if (auth_check_cached(app->auth, authz, &e, &have, res->token_buf)) {
+			/* a valid cached token counts as a hit here, unless the
+			 * handler defers: the worker's auth_check counts it then
+			 * (a rejected one may not have come from the cache) */
+			pool_hit = e == ERR_OK;
+		} else {
 			res->defer = true; /* the token is not cached: ask the database */
 			return;
 		}
@@ -93,13 +99,17 @@ void app_dispatch(void *cls, struct http_request *req, struct http_response *res
 			respond_problem(res, req, e, e == ERR_UNAUTHORIZED
 				? "a valid bearer token is required in the Authorization header"
 				: "cannot check the token now");
-			return;
+		} else {
+			res->token_name = res->token_buf;
+			if (scope_allows(have, m.route->scope))
+				m.route->fn(app, req, &m, res);
+			else
+				respond_problem(res, req, ERR_FORBIDDEN,
+						"this token lacks the scope this resource needs");
 		}
-		res->token_name = res->token_buf;
-		if (!scope_allows(have, m.route->scope)) {
-			respond_problem(res, req, ERR_FORBIDDEN, "this token lacks the scope this resource needs");
-			return;
-		}
+		if (pool_hit && !res->defer)
+			metrics_inc(app->metrics, MC_TOKEN_CACHE_HITS, 1);
+		return;
 	}
 	m.route->fn(app, req, &m, res);
 }

@@ -112,7 +112,7 @@ done
 # (fresh backends fault in the shared_buffers pages they touch), and
 # pgbench with the generic plan that resellerd's sessions use
 # (plan_cache_mode=force_generic_plan, lib/store.c).
-psql "$DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_prewarm"
+PGOPTIONS="-c client_min_messages=warning" psql "$DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_prewarm"
 psql "$DATABASE_URL" -qAtc "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c
 	WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')" >/dev/null
 start_server cold resellerd_env RESELLERD_DECISION_CACHE_MB=0 RESELLERD_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}

@@ -133,6 +133,25 @@ static void test_warm_hits(void **state)
 	assert_int_equal(after - before, 2);
 }
 
+/* One token check per request, whether the pool thread answers it (hit)
+ * or hands it to a worker (miss): the token cache counts it once. */
+static void test_token_checks_counted_once(void **state)
+{
+	long h0, m0, h1, m1;
+
+	(void)state;
+	warm("A-S00000003");
+	itest_sql(&db, "UPDATE zuora_subscriptions SET status = status WHERE number = 'A-S00000005'");
+	itest_sleep_ms(200);
+	h0 = metric(&a, "resellerd_token_cache_hits_total");
+	m0 = metric(&a, "resellerd_token_cache_misses_total");
+	json_decref(lookup(&a, "A-S00000003")); /* decision cached */
+	json_decref(lookup(&a, "A-S00000005")); /* decision rebuilt on a worker */
+	h1 = metric(&a, "resellerd_token_cache_hits_total");
+	m1 = metric(&a, "resellerd_token_cache_misses_total");
+	assert_int_equal((h1 - h0) + (m1 - m0), 2);
+}
+
 static void test_account_change(void **state)
 {
 	(void)state;
@@ -275,6 +294,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_warm_hits),
+		cmocka_unit_test(test_token_checks_counted_once),
 		cmocka_unit_test(test_account_change),
 		cmocka_unit_test(test_contact_change),
 		cmocka_unit_test(test_subscription_change),
