@@ -38,7 +38,7 @@ struct config {
 	long db_checkout_timeout_ms;
 	long db_statement_timeout_ms;
 	long db_connect_timeout_s;
-	long http_threads;         /* epoll pool size; 0 = thread per connection */
+	long http_threads;         /* HTTP pool size; 0 = thread per connection */
 	long http_max_connections;
 	long http_per_ip_connections;
 	long http_connection_timeout_s;

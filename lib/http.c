@@ -2,21 +2,27 @@
  * The libmicrohttpd adapter.
  *
  * Threading (written down per STYLE.md 14; measured in tests/bench): the
- * default is an epoll pool of RESELLERD_HTTP_THREADS (2) threads with
- * MHD_USE_TURBO, which PERF.md measured at 98k req/s on the fixed body
- * against 72k for thread per connection, and tests/bench at 0.85 of its
- * own ceiling for warm lookups against 0.71 in thread-per-connection mode
- * (2026-11-28). A pool thread must never block: one blocked thread stalls
- * every connection it owns. So a request is first dispatched on the pool
+ * default is a pool of RESELLERD_HTTP_THREADS (2) threads with
+ * MHD_USE_TURBO. PERF.md measured such a pool at 98k req/s on the fixed
+ * body against 72k for thread per connection, and tests/bench gave 0.85
+ * of its own ceiling for warm lookups against 0.71 in thread-per-connection
+ * mode (2026-11-28). The pool threads wait in poll(2), not epoll: MHD
+ * 0.9.75's edge-triggered epoll mode can miss a FIN that arrives together
+ * with the last bytes of a truncated body and then holds the half-closed
+ * connection until the idle timeout (test_abuse caught it, one run in
+ * two under ASan); level-triggered poll sees it, and a fixed-body A/B
+ * measured poll no slower (50-82k against 49-59k req/s, alternating).
+ *
+ * A pool thread must never block: one blocked thread stalls every
+ * connection it owns. So a request is first dispatched on the pool
  * thread with may_block false; a handler that can answer from memory (a
  * decision-cache hit, /livez) does, and one that needs the database or
  * an upstream sets res->defer. The adapter then suspends the connection
- * (MHD_suspend_connection), queues it for a small pool of worker threads
- * (one per database connection: more could only wait for the pool), and
- * a worker dispatches it again, stores the response and resumes the
- * connection; MHD calls us once more and we queue the stored response.
- * RESELLERD_HTTP_THREADS=0 gives thread per connection, where every
- * request may block and no worker is needed.
+ * (MHD_suspend_connection), queues it for worker threads (http_options
+ * .workers), and a worker dispatches it again, stores the response and
+ * resumes the connection; MHD calls us once more and we queue the stored
+ * response. RESELLERD_HTTP_THREADS=0 gives thread per connection, where
+ * every request may block and no worker is needed.
  *
  * MHD calls the access handler several times per request: the first call
  * only allocates our state, later calls deliver body chunks into a capped
@@ -458,7 +464,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /*
  * The total connection cap, enforced here rather than by MHD alone: at
- * its limit MHD's epoll mode stops accepting, so the excess waits in the
+ * its limit MHD's pool stops accepting, so the excess waits in the
  * listen backlog instead of being refused. Refused here, it is closed
  * at once. (MHD's own limit sits a little above ours, for the accepts that
  * race on the pool threads.)
@@ -522,7 +528,7 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
 	if (o->threads == 0)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	else
-		flags |= MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
+		flags |= MHD_USE_POLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (o->tls_cert_pem) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

@@ -23,7 +23,7 @@ struct http_request {
 	uint64_t start_ns;
 	void *conn; /* opaque: the MHD connection, for lookups */
 	/*
-	 * false on an epoll-pool thread: the handler must not block (no
+	 * false on an HTTP pool thread: the handler must not block (no
 	 * database, no upstream). One that would sets res->defer and returns;
 	 * the adapter then runs the request again on a worker thread with
 	 * may_block and deferred set. Always true in thread-per-connection
@@ -78,8 +78,8 @@ typedef void (*http_complete_fn)(void *cls, const struct http_request *req,
 struct http_options {
 	const char *host;
 	unsigned port; /* 0: ephemeral */
-	unsigned threads; /* 0: thread per connection; N: epoll pool of N */
-	unsigned workers; /* epoll pool: threads for requests that block (>= 1) */
+	unsigned threads; /* 0: thread per connection; N: pool of N (poll, turbo) */
+	unsigned workers; /* pool mode: threads for requests that block (>= 1) */
 	unsigned max_connections;
 	unsigned per_ip_connections;
 	unsigned timeout_s;

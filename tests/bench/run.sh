@@ -85,7 +85,7 @@ resellerd_env() {
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(date -u +%Y-%m-%d)"
 for MODE in 0 2; do
-	label=$([ $MODE = 0 ] && echo "thread-per-connection" || echo "epoll-pool-2+turbo, the default")
+	label=$([ $MODE = 0 ] && echo "thread-per-connection" || echo "pool-2+turbo, the default")
 	start_server ceiling "$BUILD/tests/bench/bench-ceiling" 0 $MODE
 	CEIL=$(wrk_run "http://127.0.0.1:$PORT" 1 lookup.lua)
 	RATE=$(awk -v r="$(field "$CEIL" rps)" -v f="$OPEN_FRACTION" 'BEGIN{printf "%d", r * f}')
