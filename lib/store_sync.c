@@ -632,7 +632,7 @@ enum err store_sync_begin(struct store_sync_session *ss, enum sync_object obj,
 			  bool *has_wm, int64_t *wm_ms)
 {
 	const char *params[2] = {objects[obj].source, objects[obj].object};
-	PGresult *r;
+	PGresult *r = NULL;
 	long long v;
 	enum err e;
 
@@ -715,7 +715,7 @@ enum err store_sync_status(struct store *s, struct sync_status_row *rows, size_t
 			   size_t *n)
 {
 	struct pconn *c;
-	PGresult *r;
+	PGresult *r = NULL;
 	enum err e;
 	int i;
 
