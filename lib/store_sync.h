@@ -127,7 +127,8 @@ void store_sync_close(struct store_sync_session *ss);
  * full_run: the session sets resellerd.change_feed = 'coarse' (migration
  * 0004): its statements notify "*" instead of id lists. Only for full
  * syncs, which rewrite every row and so flush the decision caches anyway;
- * incremental runs keep the precise per-id notifications.
+ * incremental runs keep the precise per-id notifications. A full run's
+ * session also writes pages insert-first (store_sync_commit_page).
  *
  * Thread-safe against other sessions; one session is used by one thread
  * at a time. Close with store_sync_close.
@@ -149,6 +150,14 @@ enum err store_sync_begin(struct store_sync_session *ss, enum sync_object obj,
  * Upsert one page and advance obj's watermark and rows_total in one
  * transaction. Either all of it commits or none. Errors: ERR_UNAVAILABLE
  * (connection, timeouts), ERR_INTERNAL.
+ *
+ * Insert-first (sessions of a full run): the page is first written with
+ * plain INSERTs, cheaper than upserts when none of its rows is stored
+ * yet. If one is (a unique violation), that transaction is rolled back
+ * and the page is written again with the upserts in a new one, and the
+ * object's later pages in this session go straight to the upserts. The
+ * stored result, the watermark and the change feed are the upserts'
+ * either way.
  */
 enum err store_sync_commit_page(struct store_sync_session *ss, const struct sync_page *p);
 

@@ -396,6 +396,71 @@ static void test_kill9_mid_run_then_clean_run(void **state)
 	itest_db_drop(&db);
 }
 
+/* A full run into a database that already holds some of the rows: its
+ * pages are tried as plain INSERTs first, and the first page that meets a
+ * stored row falls back to the upserts (lib/store_sync.c). Here the early
+ * pages (older UpdatedDate) are new and the last ones meet stored rows:
+ * one stored account is newer than upstream (it must stay), the stored
+ * contacts are older (they must be replaced). The result must equal a
+ * clean load, and a re-run must change nothing. */
+static void test_full_sync_over_some_stored_rows(void **state)
+{
+	struct itest_db db;
+	const char *args[] = {"--full", "--batch-size", "97", NULL};
+	char *id, *name, *upd, *sum, *v;
+	char sql[512];
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	sync_ok(&db, &gen, args);
+	itest_sql(&db, "DELETE FROM zuora_accounts WHERE id NOT IN (SELECT id FROM zuora_accounts"
+		  " ORDER BY source_updated_at DESC, id LIMIT 40)");
+	itest_sql(&db, "DELETE FROM zuora_contacts WHERE id NOT IN (SELECT id FROM zuora_contacts"
+		  " ORDER BY source_updated_at DESC, id LIMIT 40)");
+	itest_sql(&db, "DELETE FROM zuora_subscriptions WHERE number NOT IN (SELECT number"
+		  " FROM zuora_subscriptions ORDER BY source_updated_at DESC, number LIMIT 40)");
+	itest_sql(&db, "DELETE FROM zuora_subscription_ids WHERE number NOT IN (SELECT number"
+		  " FROM zuora_subscriptions)");
+	itest_sql(&db, "DELETE FROM sf_quotes WHERE id NOT IN (SELECT id FROM sf_quotes"
+		  " ORDER BY modstamp DESC, id LIMIT 40)");
+	itest_sql(&db, "UPDATE zuora_contacts SET last_name = 'Stale',"
+		  " source_updated_at = '2000-01-01Z'");
+	id = itest_sql_value(&db, "SELECT id FROM zuora_accounts"
+			     " ORDER BY source_updated_at DESC, id LIMIT 1");
+	snprintf(sql, sizeof(sql), "SELECT name FROM zuora_accounts WHERE id = '%s'", id);
+	name = itest_sql_value(&db, sql);
+	snprintf(sql, sizeof(sql), "SELECT source_updated_at FROM zuora_accounts WHERE id = '%s'", id);
+	upd = itest_sql_value(&db, sql);
+	snprintf(sql, sizeof(sql), "UPDATE zuora_accounts SET name = 'Kept newer',"
+		 " source_updated_at = '2031-01-01Z' WHERE id = '%s'", id);
+	itest_sql(&db, sql);
+
+	sync_ok(&db, &gen, args);
+	snprintf(sql, sizeof(sql), "SELECT name FROM zuora_accounts WHERE id = '%s'", id);
+	v = itest_sql_value(&db, sql);
+	assert_string_equal(v, "Kept newer");
+	free(v);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM zuora_contacts"
+				       " WHERE last_name = 'Stale'"), 0);
+	/* Put the one newer row back as upstream has it: then everything
+	 * equals the clean load. */
+	snprintf(sql, sizeof(sql), "UPDATE zuora_accounts SET name = $n$%s$n$,"
+		 " source_updated_at = '%s' WHERE id = '%s'", name, upd, id);
+	itest_sql(&db, sql);
+	sum = checksum(&db);
+	assert_string_equal(sum, reference_sum);
+	free(sum);
+	sync_ok(&db, &gen, args);
+	sum = checksum(&db);
+	assert_string_equal(sum, reference_sum);
+	free(sum);
+	free(id);
+	free(name);
+	free(upd);
+	itest_db_drop(&db);
+}
+
 static void test_late_older_update_does_not_regress(void **state)
 {
 	struct itest_db db;
@@ -644,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_small_pages_token_expiry_429_and_5xx),
 		cmocka_unit_test(test_garbage_and_truncated_json_keep_the_watermark),
 		cmocka_unit_test(test_kill9_mid_run_then_clean_run),
+		cmocka_unit_test(test_full_sync_over_some_stored_rows),
 		cmocka_unit_test(test_late_older_update_does_not_regress),
 		cmocka_unit_test(test_one_syncer_at_a_time),
 		cmocka_unit_test(test_sync_timeout_settings),
