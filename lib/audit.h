@@ -2,9 +2,9 @@
 /*
  * audit: who looked up which subscription (OWASP API1). Lookups append to
  * a bounded in-memory queue (no database round trip on the request path);
- * a thread writes the queue to audit_log once a second in one statement,
- * or as soon as it is a quarter full (under load: batches back to back),
- * and deletes rows older than the audit_retention_days policy setting
+ * a thread writes the queue to audit_log every 20 ms in one statement
+ * (small batches: lib/audit.c says why), once a second while the
+ * database fails, and deletes rows older than the audit_retention_days policy setting
  * once an hour. The queue is two rings of half the capacity each: one
  * fills while the other is written, so a lookup never waits for a
  * write (lib/audit.c says why). A batch whose write failed is kept and
