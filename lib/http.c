@@ -72,7 +72,7 @@ struct http_server {
 	struct MHD_Daemon *d;
 	struct http_options o;
 	atomic_uint inflight;
-	atomic_uint open; /* connections, counted by on_connection */
+	atomic_uint open; /* connections: on_accept takes, on_connection gives back */
 	unsigned port;
 	struct workers w;
 };
@@ -449,6 +449,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	atomic_fetch_sub(&s->inflight, 1);
 }
 
+/* A connection MHD set up after on_accept took its slot ends here. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode toe)
 {
@@ -456,9 +457,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 	(void)conn;
 	(void)socket_ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&s->open, 1);
-	else
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
 		atomic_fetch_sub(&s->open, 1);
 }
 
@@ -466,16 +465,25 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  * The total connection cap, enforced here rather than by MHD alone: at
  * its limit MHD's pool stops accepting, so the excess waits in the
  * listen backlog instead of being refused. Refused here, it is closed
- * at once. (MHD's own limit sits a little above ours, for the accepts that
- * race on the pool threads.)
+ * at once. The slot is taken here, atomically, so two pool threads
+ * accepting at once cannot both take the last one; on_connection gives
+ * it back. (MHD's own limit sits a little above ours, so it never
+ * refuses first. If MHD fails to set up an accepted connection, out of
+ * memory, its slot is not given back: such a failure is not expected
+ * to be survivable anyway.)
  */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
 	struct http_server *s = cls;
+	unsigned n = atomic_load(&s->open);
 
 	(void)addr;
 	(void)len;
-	return atomic_load(&s->open) < s->o.max_connections ? MHD_YES : MHD_NO;
+	do {
+		if (n >= s->o.max_connections)
+			return MHD_NO;
+	} while (!atomic_compare_exchange_weak(&s->open, &n, n + 1));
+	return MHD_YES;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
