@@ -39,6 +39,9 @@ static const struct route routes[] = {
 	{"POST", "/v1/webhooks/zuora", h_webhook_zuora, SCOPE_NONE, "/v1/webhooks/zuora", false},
 };
 
+_Static_assert(sizeof(((struct http_response *)0)->token_buf) >= AUTH_NAME_MAX,
+	       "lib/http.h: token_buf holds a token name (auth.h AUTH_NAME_MAX)");
+
 const struct route *app_routes(size_t *n)
 {
 	*n = ARRAY_SIZE(routes);
