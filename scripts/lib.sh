@@ -31,7 +31,9 @@ install_packages() {
 pg_bin() {
 	local d
 	for d in /usr/lib/postgresql/15/bin /usr/local/bin /usr/bin; do
-		[ -x "$d/pg_ctl" ] && [ -x "$d/initdb" ] && { echo "$d"; return; }
+		# return 0, not a bare return: in an EXIT trap a bare return
+		# gives the script's exit status, and pg_stop then stopped nothing
+		[ -x "$d/pg_ctl" ] && [ -x "$d/initdb" ] && { echo "$d"; return 0; }
 	done
 	say "PostgreSQL server binaries not found"
 	return 1
@@ -79,7 +81,7 @@ pg_stop() {
 	bin=$(pg_bin) || return 1
 	[ -f "$dir/data/PG_VERSION" ] || return 0
 	# fast, and immediate if fast did not finish: a cluster left running
-	# (a scripts/check run once left one behind) holds its port and memory
+	# holds its port and memory
 	as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -t 20 -w stop >/dev/null 2>&1 ||
 		as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
