@@ -506,9 +506,8 @@ enum err zuora_get_subscription(struct zuora_client *z, const char *key,
 	memset(out, 0, sizeof(*out));
 	e = get_record(z, "subscriptions", key, &res);
 	if (!e) {
-		e = zuora_map_rest_subscription(res.body.ptr, res.body.len, z->ssp_field,
-						(int64_t)(now_unix() * 1000.0), out, why,
-						sizeof(why));
+		e = zuora_map_rest_subscription(res.body.ptr, res.body.len, z->ssp_field, out,
+						why, sizeof(why));
 		if (e && e != ERR_NOT_FOUND)
 			e = fail(z, e, "subscription %s: %s", key, why);
 	}
@@ -528,9 +527,8 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 	*ncontacts = 0;
 	e = get_record(z, "accounts", key, &res);
 	if (!e) {
-		e = zuora_map_rest_account(res.body.ptr, res.body.len, z->ssp_field,
-					   (int64_t)(now_unix() * 1000.0), out, contacts,
-					   ncontacts, why, sizeof(why));
+		e = zuora_map_rest_account(res.body.ptr, res.body.len, z->ssp_field, out,
+					   contacts, ncontacts, why, sizeof(why));
 		if (e && e != ERR_NOT_FOUND)
 			e = fail(z, e, "account %s: %s", key, why);
 	}
@@ -761,8 +759,8 @@ static json_t *rest_body(const char *body, size_t len, enum err *e, char *why, s
 }
 
 enum err zuora_map_rest_subscription(const char *body, size_t len, const char *ssp_field,
-				     int64_t now_ms, struct zuora_subscription_row *out,
-				     char *why, size_t whylen)
+				     struct zuora_subscription_row *out, char *why,
+				     size_t whylen)
 {
 	enum err e;
 	json_t *j = rest_body(body, len, &e, why, whylen);
@@ -777,9 +775,11 @@ enum err zuora_map_rest_subscription(const char *body, size_t len, const char *s
 		json_decref(j);
 		return ERR_UPSTREAM;
 	}
+	/* No updatedDate (UPSTREAM.md 1.4): no source timestamp, and none
+	 * invented: the store keeps the stored one (see store_sync.c). */
 	if (!uj_time(j, "updatedDate", &out->updated_ms, out->updated, sizeof(out->updated))) {
-		out->updated_ms = now_ms;
-		upstream_format_time(now_ms, out->updated, sizeof(out->updated));
+		out->updated_ms = 0;
+		out->updated[0] = '\0';
 	}
 	out->is_latest = true;
 	out->id = uj_dup(j, "id");
@@ -795,7 +795,7 @@ enum err zuora_map_rest_subscription(const char *body, size_t len, const char *s
 	return ERR_OK;
 }
 
-static void rest_contact(const json_t *c, const char *account_id, int64_t now_ms,
+static void rest_contact(const json_t *c, const char *account_id,
 			 struct zuora_contact_row *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -804,12 +804,11 @@ static void rest_contact(const json_t *c, const char *account_id, int64_t now_ms
 	o->first_name = uj_dup(c, "firstName");
 	o->last_name = uj_dup(c, "lastName");
 	o->work_email = uj_dup(c, "workEmail");
-	o->updated_ms = now_ms;
-	upstream_format_time(now_ms, o->updated, sizeof(o->updated));
+	/* No source timestamp: updated stays "" (see the subscription). */
 }
 
 enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_field,
-				int64_t now_ms, struct zuora_account_row *out,
+				struct zuora_account_row *out,
 				struct zuora_contact_row contacts[2], size_t *ncontacts,
 				char *why, size_t whylen)
 {
@@ -840,14 +839,14 @@ enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_fi
 	out->bill_to_contact_id = json_is_object(bill) ? uj_dup(bill, "id") : NULL;
 	out->sold_to_contact_id = json_is_object(sold) ? uj_dup(sold, "id") : NULL;
 	if (!uj_time(bi, "updatedDate", &out->updated_ms, out->updated, sizeof(out->updated))) {
-		out->updated_ms = now_ms;
-		upstream_format_time(now_ms, out->updated, sizeof(out->updated));
+		out->updated_ms = 0;
+		out->updated[0] = '\0';
 	}
 	if (out->bill_to_contact_id)
-		rest_contact(bill, out->id, now_ms, &contacts[(*ncontacts)++]);
+		rest_contact(bill, out->id, &contacts[(*ncontacts)++]);
 	if (out->sold_to_contact_id &&
 	    !str_eq(out->sold_to_contact_id, out->bill_to_contact_id))
-		rest_contact(sold, out->id, now_ms, &contacts[(*ncontacts)++]);
+		rest_contact(sold, out->id, &contacts[(*ncontacts)++]);
 	json_decref(j);
 	return ERR_OK;
 }

@@ -97,15 +97,19 @@ enum err zuora_map_query_page(const char *body, size_t len, enum sync_object obj
 /*
  * A GET /v1/subscriptions/{key} body. ERR_NOT_FOUND for success:false with
  * reason 50000040, ERR_UPSTREAM for other failures or missing fields.
- * now_ms becomes the row's timestamp when the body has no updatedDate.
+ * The body has no updatedDate (UPSTREAM.md 1.4), so out->updated is ""
+ * (updated_ms 0) unless it has one: a live read invents no source
+ * timestamp, and store_upsert_records keeps the stored one.
  */
 enum err zuora_map_rest_subscription(const char *body, size_t len, const char *ssp_field,
-				     int64_t now_ms, struct zuora_subscription_row *out,
-				     char *why, size_t whylen);
+				     struct zuora_subscription_row *out, char *why,
+				     size_t whylen);
 
-/* A GET /v1/accounts/{key} body (custom fields inside basicInfo). */
+/* A GET /v1/accounts/{key} body (custom fields inside basicInfo); as
+ * above, the account and its contacts get updated "" when it has no
+ * basicInfo.updatedDate. */
 enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_field,
-				int64_t now_ms, struct zuora_account_row *out,
+				struct zuora_account_row *out,
 				struct zuora_contact_row contacts[2], size_t *ncontacts,
 				char *why, size_t whylen);
 

@@ -185,22 +185,24 @@ static void test_rest_subscription(void **state)
 	const char *other = "{\"success\":false,\"reasons\":[{\"code\":53100320,\"message\":\"x\"}]}";
 
 	(void)state;
-	assert_int_equal(zuora_map_rest_subscription(ok, strlen(ok), "SSPChannel__c", 86400000,
-						     &r, why, sizeof(why)), ERR_OK);
+	assert_int_equal(zuora_map_rest_subscription(ok, strlen(ok), "SSPChannel__c", &r, why,
+						     sizeof(why)), ERR_OK);
 	assert_string_equal(r.number, "A-S00007412");
 	assert_int_equal(r.version, 3);
 	assert_true(r.is_latest);
 	assert_string_equal(r.invoice_owner_id, "own");
 	assert_string_equal(r.ssp_channel, "Reseller");
-	assert_string_equal(r.updated, "1970-01-02T00:00:00.000Z");
+	/* no updatedDate: no invented source timestamp (the store keeps its own) */
+	assert_string_equal(r.updated, "");
+	assert_int_equal(r.updated_ms, 0);
 	zuora_subscription_row_release(&r);
-	assert_int_equal(zuora_map_rest_subscription(nf, strlen(nf), "SSPChannel__c", 0, &r, why,
+	assert_int_equal(zuora_map_rest_subscription(nf, strlen(nf), "SSPChannel__c", &r, why,
 						     sizeof(why)), ERR_NOT_FOUND);
-	assert_int_equal(zuora_map_rest_subscription(other, strlen(other), NULL, 0, &r, why,
+	assert_int_equal(zuora_map_rest_subscription(other, strlen(other), NULL, &r, why,
 						     sizeof(why)), ERR_UPSTREAM);
-	assert_int_equal(zuora_map_rest_subscription("{\"success\":true}", 16, NULL, 0, &r, why,
+	assert_int_equal(zuora_map_rest_subscription("{\"success\":true}", 16, NULL, &r, why,
 						     sizeof(why)), ERR_UPSTREAM);
-	assert_int_equal(zuora_map_rest_subscription("<html>", 6, NULL, 0, &r, why, sizeof(why)),
+	assert_int_equal(zuora_map_rest_subscription("<html>", 6, NULL, &r, why, sizeof(why)),
 			 ERR_UPSTREAM);
 }
 
@@ -218,7 +220,7 @@ static void test_rest_account(void **state)
 		"\"soldToContact\":{\"id\":\"c1\"},\"success\":true}";
 
 	(void)state;
-	assert_int_equal(zuora_map_rest_account(ok, strlen(ok), "SSPChannel__c", 0, &a, c, &n,
+	assert_int_equal(zuora_map_rest_account(ok, strlen(ok), "SSPChannel__c", &a, c, &n,
 						why, sizeof(why)), ERR_OK);
 	assert_string_equal(a.number, "A00000001");
 	assert_string_equal(a.ssp_channel, "Reseller"); /* inside basicInfo */
@@ -227,9 +229,11 @@ static void test_rest_account(void **state)
 	assert_int_equal(n, 1);  /* bill-to and sold-to are the same contact */
 	assert_string_equal(c[0].account_id, "402892c7");
 	assert_string_equal(c[0].work_email, "ada@x.example");
+	assert_string_equal(a.updated, "");
+	assert_string_equal(c[0].updated, "");
 	zuora_account_row_release(&a);
 	zuora_contact_row_release(&c[0]);
-	assert_int_equal(zuora_map_rest_account("{\"success\":true,\"basicInfo\":7}", 31, NULL, 0,
+	assert_int_equal(zuora_map_rest_account("{\"success\":true,\"basicInfo\":7}", 31, NULL,
 						&a, c, &n, why, sizeof(why)), ERR_UPSTREAM);
 }
 
