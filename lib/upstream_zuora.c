@@ -538,6 +538,28 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 
 /* ===== mappers ===== */
 
+/*
+ * ZOQL omits null fields (UPSTREAM.md 1.6C), so a record may lack
+ * UpdatedDate: it is still stored, dated the epoch (which never beats a
+ * stored row's real UpdatedDate). A value that is there but not a
+ * timestamp rejects the record.
+ */
+static bool map_updated(const json_t *r, int64_t *ms, char *text, size_t n, const char **why)
+{
+	const json_t *v = json_object_get(r, "UpdatedDate");
+
+	if (!v || json_is_null(v)) {
+		*ms = 0;
+		upstream_format_time(0, text, n);
+		return true;
+	}
+	if (!uj_time(r, "UpdatedDate", ms, text, n)) {
+		*why = "invalid UpdatedDate";
+		return false;
+	}
+	return true;
+}
+
 static bool map_account(const json_t *r, const char *ssp, struct zuora_account_row *o,
 			const char **why)
 {
@@ -545,10 +567,8 @@ static bool map_account(const json_t *r, const char *ssp, struct zuora_account_r
 		*why = "missing Id or AccountNumber";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	o->id = uj_dup(r, "Id");
 	o->number = uj_dup(r, "AccountNumber");
 	o->name = uj_dup(r, "Name");
@@ -568,10 +588,8 @@ static bool map_contact(const json_t *r, struct zuora_contact_row *o, const char
 		*why = "missing Id";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	o->id = uj_dup(r, "Id");
 	o->account_id = uj_dup(r, "AccountId");
 	o->first_name = uj_dup(r, "FirstName");
@@ -605,18 +623,20 @@ static bool map_subscription(const json_t *r, const char *ssp,
 		*why = "missing Id or Name";
 		return false;
 	}
-	if (!uj_str(r, "AccountId") || !uj_str(r, "InvoiceOwnerId")) {
-		*why = "missing AccountId or InvoiceOwnerId";
+	if (!uj_str(r, "AccountId")) {
+		*why = "missing AccountId";
 		return false;
 	}
-	if (!uj_long(r, "Version", 0, 1000000000, &o->version)) {
-		*why = "missing or invalid Version";
+	/* Omitted (null) fields get defaults: the first version, and the
+	 * subscriber as its own invoice owner (Zuora's default payer). */
+	if (!json_object_get(r, "Version") || json_is_null(json_object_get(r, "Version")))
+		o->version = 1;
+	else if (!uj_long(r, "Version", 0, 1000000000, &o->version)) {
+		*why = "invalid Version";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	latest = uj_bool(r, "IsLatestVersion");
 	o->is_latest = latest != TRI_FALSE;
 	o->id = uj_dup(r, "Id");
@@ -625,7 +645,8 @@ static bool map_subscription(const json_t *r, const char *ssp,
 	o->term_start = date_or_null(r, "TermStartDate");
 	o->term_end = date_or_null(r, "TermEndDate");
 	o->account_id = uj_dup(r, "AccountId");
-	o->invoice_owner_id = uj_dup(r, "InvoiceOwnerId");
+	o->invoice_owner_id = uj_str(r, "InvoiceOwnerId") ? uj_dup(r, "InvoiceOwnerId") :
+							   uj_dup(r, "AccountId");
 	o->created_by_id = uj_dup(r, "CreatedById");
 	o->ssp_channel = ssp ? uj_dup(r, ssp) : NULL;
 	return true;

@@ -84,9 +84,12 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 
 /*
  * A ZOQL query/queryMore response body into out: rows of obj, records
- * missing a required field (Id, UpdatedDate; AccountNumber on accounts;
- * Name, Version, AccountId, InvoiceOwnerId on subscriptions) skipped and
- * counted, done and queryLocator. ERR_UPSTREAM with a reason for a body
+ * missing a required field (Id; AccountNumber on accounts; Name and
+ * AccountId on subscriptions) or with an unparseable UpdatedDate or
+ * Version skipped, counted (out->skipped) and logged, done and
+ * queryLocator. ZOQL omits null fields, so other missing fields get
+ * defaults: UpdatedDate the epoch, Version 1, InvoiceOwnerId the
+ * AccountId. ERR_UPSTREAM with a reason for a body
  * that is not a query result. Release out with upstream_page_release
  * (also after an error).
  */

@@ -674,6 +674,56 @@ static void test_vp_channel_notes_synced(void **state)
 	itest_db_drop(&db);
 }
 
+/*
+ * ZOQL omits null fields (UPSTREAM.md 1.6C). A record without
+ * UpdatedDate, Version or InvoiceOwnerId is stored with defaults (the
+ * epoch, version 1, the subscriber as invoice owner), not dropped; only a
+ * record without its Name (or Id) is skipped, and counted.
+ */
+static void test_zoql_omitted_fields_get_defaults(void **state)
+{
+	struct itest_db db;
+	const char *full[] = {"--full", "--source", "zuora", NULL};
+	char *out = NULL, *v;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	itest_sim_post(&demo, "/_sim/data",
+		 "{\"zuora\":{\"accounts\":[{\"Id\":\"8a8aa0a0000000000000000000000041\","
+		 "\"AccountNumber\":\"A00000041\",\"Name\":\"Sparse Customer\"}],"
+		 "\"contacts\":[{\"Id\":\"8a8aa0c0000000000000000000000041\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"WorkEmail\":\"a@sparse.example\"}],"
+		 "\"subscriptions\":[{\"Id\":\"8a8aa0b0000000000000000000000041\",\"Name\":\"A-S00000041\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"Status\":\"Active\","
+		 "\"IsLatestVersion\":true},"
+		 "{\"Id\":\"8a8aa0b0000000000000000000000042\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"Status\":\"Active\"}]}}");
+	assert_int_equal(run_sync(&db, &demo, full, &out), 0);
+	assert_non_null(strstr(out, "\"result\":\"ok\""));
+	assert_non_null(strstr(out, "\"rejected\":1,")); /* the one without a Name */
+	free(out);
+	v = itest_sql_value(&db, "SELECT version || '/' || invoice_owner_id || '/' ||"
+				 " (source_updated_at = 'epoch') FROM zuora_subscriptions"
+				 " WHERE number = 'A-S00000041'");
+	assert_non_null(v);
+	assert_string_equal(v, "1/8a8aa0a0000000000000000000000041/true");
+	free(v);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM zuora_accounts WHERE number = 'A00000041'"
+				       " AND source_updated_at = 'epoch'"), 1);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM zuora_contacts"
+				       " WHERE id = '8a8aa0c0000000000000000000000041'"), 1);
+	/* a later real UpdatedDate wins over the epoch */
+	itest_sim_post(&demo, "/_sim/data",
+		 "{\"zuora\":{\"subscriptions\":[{\"Id\":\"8a8aa0b0000000000000000000000041\","
+		 "\"Status\":\"Cancelled\",\"Version\":1,\"UpdatedDate\":\"2025-02-01T00:00:00Z\"}]}}");
+	sync_ok(&db, &demo, full);
+	v = itest_sql_value(&db, "SELECT status FROM zuora_subscriptions WHERE number = 'A-S00000041'");
+	assert_string_equal(v, "Cancelled");
+	free(v);
+	itest_db_drop(&db);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -715,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_sync_timeout_settings),
 		cmocka_unit_test(test_vp_channel_notes_synced),
 		cmocka_unit_test(test_configuration_errors),
+		cmocka_unit_test(test_zoql_omitted_fields_get_defaults),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -103,12 +103,15 @@ static void test_zoql_subscriptions(void **state)
 		" \"CreatedById\":\"u1\",\"UpdatedDate\":\"2024-05-02T10:00:00Z\",\"SSPChannel__c\":\"Reseller\"},"
 		"{\"Id\":\"s3\",\"Name\":\"A-S3\",\"AccountId\":\"a\",\"InvoiceOwnerId\":\"a\","
 		" \"Version\":\"two\",\"UpdatedDate\":\"2024-05-02T10:00:00Z\"},"
-		"{\"Id\":42,\"Name\":\"A-S4\"}]}";
+		"{\"Id\":42,\"Name\":\"A-S4\"},"
+		/* ZOQL omits nulls: defaults, not a dropped row */
+		"{\"Id\":\"s5\",\"Name\":\"A-S5\",\"AccountId\":\"a5\",\"Status\":\"Active\"},"
+		"{\"Id\":\"s6\",\"Version\":null,\"AccountId\":\"a6\"}]}"; /* no Name */
 
 	(void)state;
 	assert_int_equal(zpage(body, SYNC_ZUORA_SUBSCRIPTION, &p), ERR_OK);
-	assert_int_equal(p.n, 2);
-	assert_int_equal(p.skipped, 2);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.skipped, 3);
 	assert_true(p.done);
 	assert_null(p.next);
 	r = p.rows;
@@ -121,6 +124,11 @@ static void test_zoql_subscriptions(void **state)
 	assert_string_equal(r[1].invoice_owner_id, "a9");
 	assert_string_equal(r[1].created_by_id, "u1");
 	assert_string_equal(r[1].ssp_channel, "Reseller");
+	assert_string_equal(r[2].id, "s5");
+	assert_int_equal(r[2].version, 1);                  /* no Version: the first */
+	assert_string_equal(r[2].invoice_owner_id, "a5");   /* the subscriber pays */
+	assert_string_equal(r[2].updated, "1970-01-01T00:00:00.000Z"); /* the epoch */
+	assert_int_equal(r[2].updated_ms, 0);
 	upstream_page_release(&p);
 }
 
@@ -139,12 +147,13 @@ static void test_zoql_contacts_and_order(void **state)
 
 	(void)state;
 	assert_int_equal(zpage(body, SYNC_ZUORA_CONTACT, &p), ERR_OK);
-	assert_int_equal(p.n, 2);
-	assert_int_equal(p.skipped, 4);
+	assert_int_equal(p.n, 3); /* c3 has no UpdatedDate: kept, dated the epoch */
+	assert_int_equal(p.skipped, 3);
 	r = p.rows;
 	assert_string_equal(r[0].work_email, "x@y.example");
 	assert_null(r[1].first_name); /* wrong types become NULL */
 	assert_null(r[1].last_name);
+	assert_string_equal(r[2].updated, "1970-01-01T00:00:00.000Z");
 	assert_false(p.sorted); /* the second row is older than the first */
 	upstream_page_release(&p);
 }
