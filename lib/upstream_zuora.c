@@ -366,10 +366,12 @@ static void build_zoql(const struct zuora_client *z, enum sync_object obj,
 		int64_t floor_ms = *since_ms - (*since_ms % 1000 + 1000) % 1000;
 
 		upstream_format_time(floor_ms, ts, sizeof(ts));
-		/* "YYYY-MM-DDTHH:MM:SS.000Z" -> "YYYY-MM-DDTHH:MM:SS+00:00":
-		 * formatted here from a number, never from upstream text. */
+		/* "YYYY-MM-DDTHH:MM:SS.000Z" -> "YYYY-MM-DDTHH:MM:SSZ", the
+		 * literal form UPSTREAM.md 1.6C shows; formatted here from a
+		 * number, never from upstream text. >= (not >): the watermark
+		 * row is read again, harmlessly, within the overlap. */
 		ts[19] = '\0';
-		buf_printf(q, " where UpdatedDate >= '%s+00:00'", ts);
+		buf_printf(q, " where UpdatedDate >= '%sZ'", ts);
 	}
 }
 

@@ -724,6 +724,32 @@ static void test_zoql_omitted_fields_get_defaults(void **state)
 	itest_db_drop(&db);
 }
 
+/*
+ * The ZOQL incremental filter uses the timestamp literal form UPSTREAM.md
+ * 1.6C shows ('2025-01-01T00:00:00Z'), keeping >= for the overlap.
+ */
+static void test_zoql_request_shapes(void **state)
+{
+	struct itest_db db;
+	const char *full[] = {"--full", "--source", "zuora", NULL};
+	const char *incr[] = {"--source", "zuora", NULL};
+	char *v;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	sync_ok(&db, &demo, full);
+	itest_sim_post(&demo, "/_sim/reset", "{}");
+	sync_ok(&db, &demo, incr);
+	v = itest_sim_last_body(&demo, "POST /v1/action/query");
+	assert_non_null(v);
+	assert_non_null(strstr(v, " where UpdatedDate >= '20"));
+	assert_non_null(strstr(v, "Z'"));
+	assert_null(strstr(v, "+00:00"));
+	free(v);
+	itest_db_drop(&db);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -766,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_vp_channel_notes_synced),
 		cmocka_unit_test(test_configuration_errors),
 		cmocka_unit_test(test_zoql_omitted_fields_get_defaults),
+		cmocka_unit_test(test_zoql_request_shapes),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

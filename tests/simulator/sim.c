@@ -449,7 +449,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *url,
 
 	uuid(rid);
 	r.request_id = rid;
-	stats_request(method, rt ? rt->pattern : "(unrouted)", url);
+	stats_request(method, rt ? rt->pattern : "(unrouted)", url, r.body, r.body_len);
 	if (zuora)
 		atomic_fetch_add(&zuora_inflight, 1);
 	handle(rt, path_only, &r, ctx, &f, &o);

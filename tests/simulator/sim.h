@@ -361,7 +361,8 @@ struct fault {
 bool fault_take(const char *method, const char *path, struct fault *out);
 /* Count a request on arrival (so a stalled request is visible at once),
  * and its status when the response is queued. */
-void stats_request(const char *method, const char *route, const char *path);
+void stats_request(const char *method, const char *route, const char *path,
+		   const char *body, size_t len);
 void stats_status(const char *path, unsigned status);
 /* Tokens. Each issue returns a new token string in out. */
 void token_issue(enum api api, char *out, size_t outlen, int64_t ttl_s);
