@@ -451,8 +451,9 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 		locator = page.next;
 		page.next = NULL;
 		upstream_page_release(&page);
-		body = json_pack("{s:s, s:{s:I}}", "queryLocator", locator, "conf", "batchSize",
-				 (json_int_t)z->batch_size);
+		/* Only the locator (UPSTREAM.md 1.6C): the page size was fixed
+		 * by the query's conf.batchSize. */
+		body = json_pack("{s:s}", "queryLocator", locator);
 		free(locator);
 		e = query_page(z, obj, "/v1/action/queryMore", body, &page, &status);
 		json_decref(body);

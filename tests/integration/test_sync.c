@@ -726,19 +726,32 @@ static void test_zoql_omitted_fields_get_defaults(void **state)
 
 /*
  * The ZOQL incremental filter uses the timestamp literal form UPSTREAM.md
- * 1.6C shows ('2025-01-01T00:00:00Z'), keeping >= for the overlap.
+ * 1.6C shows ('2025-01-01T00:00:00Z'), keeping >= for the overlap;
+ * queryMore sends only {"queryLocator":"..."}.
  */
 static void test_zoql_request_shapes(void **state)
 {
 	struct itest_db db;
-	const char *full[] = {"--full", "--source", "zuora", NULL};
+	const char *full[] = {"--full", "--source", "zuora", "--batch-size", "2", NULL};
 	const char *incr[] = {"--source", "zuora", NULL};
 	char *v;
 
 	(void)state;
 	NEED_SYNC();
 	itest_db_create(&db);
+	itest_sim_post(&demo, "/_sim/reset", "{}");
 	sync_ok(&db, &demo, full);
+	v = itest_sim_last_body(&demo, "POST /v1/action/queryMore");
+	assert_non_null(v);
+	{
+		json_t *j = json_loads(v, 0, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(json_object_size(j), 1);
+		assert_true(json_is_string(json_object_get(j, "queryLocator")));
+		json_decref(j);
+	}
+	free(v);
 	itest_sim_post(&demo, "/_sim/reset", "{}");
 	sync_ok(&db, &demo, incr);
 	v = itest_sim_last_body(&demo, "POST /v1/action/query");
