@@ -156,7 +156,7 @@ static enum err status_error(struct zuora_client *z, const char *what,
 		return fail(z, ERR_UNAUTHORIZED, "%s: HTTP 401 %s", what, d);
 	if (r->status == 429)
 		return fail(z, ERR_RATE_LIMITED, "%s: HTTP 429 after retries %s", what, d);
-	if (r->status >= 500)
+	if (r->status >= 500 || zuora_body_transient(r->body.ptr, r->body.len))
 		return fail(z, ERR_UNAVAILABLE, "%s: HTTP %ld after retries %s", what,
 			    r->status, d);
 	return fail(z, ERR_UPSTREAM, "%s: HTTP %ld %s", what, r->status, d);
@@ -256,33 +256,82 @@ static enum err reauth(void *cls, struct upstream_request *req)
 	return e;
 }
 
+/* A reason code, an integer ({"code":50000040}) or a numeric string (GU's
+ * {"Code":"50000040"}). */
+static bool reason_code(const json_t *r, const char *key, long *code)
+{
+	const char *s = uj_str(r, key);
+	char *end;
+	long v;
+
+	if (uj_long(r, key, 0, 99999999, code))
+		return true;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	v = strtol(s, &end, 10);
+	if (*end || v > 99999999)
+		return false;
+	*code = v;
+	return true;
+}
+
+/*
+ * The reason codes of a Zuora failure body, in either shape UPSTREAM.md
+ * 1.7 lists: {"success":false,"reasons":[{"code":N}]} or GU's
+ * {"Success":false,"Errors":[{"Code":"N"}]}. At most max codes into
+ * codes; false when j is neither.
+ */
+static bool failure_codes(const json_t *j, long *codes, size_t max, size_t *n)
+{
+	const json_t *list, *r;
+	const char *key;
+	size_t i;
+
+	*n = 0;
+	if (json_is_false(json_object_get(j, "success"))) {
+		list = json_object_get(j, "reasons");
+		key = "code";
+	} else if (json_is_false(json_object_get(j, "Success"))) {
+		list = json_object_get(j, "Errors");
+		key = "Code";
+	} else {
+		return false;
+	}
+	json_array_foreach(list, i, r) {
+		if (*n < max && reason_code(r, key, &codes[*n]))
+			(*n)++;
+	}
+	return true;
+}
+
+/* Does this body carry a reason code of a retryable category? */
+static bool body_transient(const json_t *j)
+{
+	long codes[8];
+	size_t n, i;
+
+	if (!failure_codes(j, codes, ARRAY_SIZE(codes), &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		long cat = codes[i] % 100;
+
+		if (cat == 50 || cat == 61 || cat == 70 || cat == 99)
+			return true;
+	}
+	return false;
+}
+
 bool zuora_body_transient(const char *body, size_t len)
 {
 	char why[64];
-	const json_t *reasons, *r;
 	json_t *j;
-	size_t i;
-	bool transient = false;
+	bool transient;
 
-	/* Cheap filter: a query page has no "success" key. */
-	if (!body || len == 0 || !memmem(body, len, "\"success\"", 9))
+	/* Cheap filter: a query page has no "success"/"Success" key. */
+	if (!body || len == 0 || !memmem(body, len, "uccess\"", 7))
 		return false;
 	j = uj_parse(body, len, why, sizeof(why));
-	if (!j || !json_is_false(json_object_get(j, "success"))) {
-		json_decref(j);
-		return false;
-	}
-	reasons = json_object_get(j, "reasons");
-	json_array_foreach(reasons, i, r) {
-		long code;
-		long cat;
-
-		if (!uj_long(r, "code", 0, 99999999, &code))
-			continue;
-		cat = code % 100;
-		if (cat == 50 || cat == 61 || cat == 70 || cat == 99)
-			transient = true;
-	}
+	transient = j && body_transient(j);
 	json_decref(j);
 	return transient;
 }
@@ -292,7 +341,9 @@ static enum upstream_verdict z_classify(void *cls, long status, const char *body
 	(void)cls;
 	if (status == 401)
 		return UPSTREAM_REAUTH;
-	if (status == 200 && zuora_body_transient(body, len))
+	/* Retryable categories come with HTTP 200 or a 4xx (UPSTREAM.md 1.7). */
+	if ((status == 200 || (status >= 400 && status < 500)) &&
+	    zuora_body_transient(body, len))
 		return UPSTREAM_RETRY;
 	return UPSTREAM_ACCEPT;
 }
@@ -481,6 +532,19 @@ static bool key_ok(const char *key)
 	return true;
 }
 
+static bool codes_not_found(const json_t *j);
+
+/* Is res's body a failure saying "not found" (reason 50000040)? */
+static bool body_not_found(const struct upstream_response *res)
+{
+	char why[64];
+	json_t *j = uj_parse(res->body.ptr, res->body.len, why, sizeof(why));
+	bool nf = j && codes_not_found(j);
+
+	json_decref(j);
+	return nf;
+}
+
 static enum err get_record(struct zuora_client *z, const char *what, const char *key,
 			   struct upstream_response *res)
 {
@@ -494,7 +558,12 @@ static enum err get_record(struct zuora_client *z, const char *what, const char 
 	e = api_call(z, "GET", path, NULL, res);
 	if (e)
 		return e;
-	if (res->status != 200 && res->status != 404)
+	/* Not found: HTTP 404 whatever its body, or a 4xx with reason
+	 * 50000040 (UPSTREAM.md 1.4: treat a 4xx and success:false alike). */
+	if (res->status == 404 ||
+	    (res->status >= 400 && res->status < 500 && body_not_found(res)))
+		return ERR_NOT_FOUND;
+	if (res->status != 200)
 		return status_error(z, path, res);
 	return ERR_OK;
 }
@@ -745,20 +814,32 @@ out:
 	return e;
 }
 
+/* Does the failure body j (either shape) carry reason 50000040? */
+static bool codes_not_found(const json_t *j)
+{
+	long codes[8];
+	size_t n, i;
+
+	if (!failure_codes(j, codes, ARRAY_SIZE(codes), &n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (codes[i] == 50000040)
+			return true;
+	return false;
+}
+
 /* success:false → ERR_NOT_FOUND for 50000040, else ERR_UPSTREAM. */
 static enum err rest_failure(const json_t *j, char *why, size_t whylen)
 {
-	const json_t *r;
-	size_t i;
-	long code = 0;
+	long codes[1] = {0};
+	size_t n;
 
-	json_array_foreach(json_object_get(j, "reasons"), i, r) {
-		if (uj_long(r, "code", 0, 99999999, &code) && code == 50000040) {
-			snprintf(why, whylen, "not found");
-			return ERR_NOT_FOUND;
-		}
+	if (codes_not_found(j)) {
+		snprintf(why, whylen, "not found");
+		return ERR_NOT_FOUND;
 	}
-	snprintf(why, whylen, "success:false (code %ld)", code);
+	failure_codes(j, codes, 1, &n);
+	snprintf(why, whylen, "success:false (code %ld)", codes[0]);
 	return ERR_UPSTREAM;
 }
 

@@ -117,7 +117,9 @@ enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_fi
 				char *why, size_t whylen);
 
 /*
- * Is this HTTP 200 body a transient Zuora failure (success:false with a
- * reason code whose last two digits are 50, 61, 70 or 99)?
+ * Is this body (of an HTTP 200 or 4xx answer: UPSTREAM.md 1.7) a
+ * transient Zuora failure: {"success":false,"reasons":[{"code":N}]} or
+ * GU's {"Success":false,"Errors":[{"Code":"N"}]} with a reason code whose
+ * last two digits are 50, 61, 70 or 99?
  */
 bool zuora_body_transient(const char *body, size_t len);

@@ -88,6 +88,15 @@ static void test_read_through(void **state)
 	t0 = itest_now();
 	json_decref(get_channel("A-S09999999", 404));
 	assert_true(itest_now() - t0 < 2.0);
+	/* Zuora answers HTTP 404 (any body), or a 4xx with reason 50000040
+	 * in either failure shape: not found, not a 503 */
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"status\",\"status\":404}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"zuora_success_false\",\"status\":400,\"code\":50000040}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"zuora_success_false\",\"shape\":\"gu\",\"code\":50000040}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/reset", "{}");
 	/* Zuora stalls: a bounded 503, never a hang */
 	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions\",\"kind\":\"stall\",\"seconds\":10,\"count\":5}");
 	t0 = itest_now();

@@ -273,6 +273,12 @@ static void test_small_pages_token_expiry_429_and_5xx(void **state)
 	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/services/data\",\"kind\":\"expire_tokens\"}");
 	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/queryMore\",\"kind\":"
 				      "\"zuora_success_false\",\"code\":50000061}");
+	/* Retryable categories with a 4xx, in both failure shapes (UPSTREAM.md 1.7). */
+	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/queryMore\",\"kind\":"
+				      "\"zuora_success_false\",\"code\":50000070,\"status\":409}");
+	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\",\"kind\":"
+				      "\"zuora_success_false\",\"code\":50000050,\"status\":400,"
+				      "\"shape\":\"gu\"}");
 	t0 = itest_now();
 	sync_ok(&db, &gen, args);
 	assert_true(itest_now() - t0 >= 1.0); /* the Retry-After wait */
@@ -280,6 +286,8 @@ static void test_small_pages_token_expiry_429_and_5xx(void **state)
 	assert_true(itest_sim_stat(&gen, "statuses.429") >= 1);
 	assert_true(itest_sim_stat(&gen, "statuses.503") >= 2);
 	assert_true(itest_sim_stat(&gen, "statuses.502") >= 2);
+	assert_true(itest_sim_stat(&gen, "statuses.409") >= 1);
+	assert_true(itest_sim_stat(&gen, "statuses.400") >= 1);
 	/* Many pages per object. */
 	assert_true(sql_long(&db, "SELECT rows_total FROM sync_state WHERE object = 'Subscription'")
 		    >= 3300);

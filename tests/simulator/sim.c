@@ -347,7 +347,15 @@ static bool fault_response(const struct fault *f, const struct route *rt,
 		for (char *c = pid; *c; c++)
 			if (*c >= 'a' && *c <= 'f')
 				*c = (char)(*c - 'a' + 'A');
-		resp_json(o, 200, json_pack(
+		if (f->gu_shape) { /* the shape GU also parses (UPSTREAM.md 1.7) */
+			char code[24];
+			snprintf(code, sizeof(code), "%ld", f->code);
+			resp_json(o, f->status, json_pack(
+				"{sbs[{ssss}]}", "Success", 0, "Errors", "Code", code,
+				"Message", "Operation failed due to a temporary error; retry later."));
+			return true;
+		}
+		resp_json(o, f->status, json_pack(
 			"{sbsss[{sIss}]ss}", "success", 0, "processId", pid,
 			"reasons", "code", (json_int_t)f->code, "message",
 			"Operation failed due to a temporary error; retry later.",

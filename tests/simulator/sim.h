@@ -356,6 +356,7 @@ struct fault {
 	uint64_t bytes;
 	long seconds;
 	long code;
+	bool gu_shape; /* zuora_success_false: {"Success":false,"Errors":[...]} */
 };
 /* Take the first fault matching method/path (decrementing its count). */
 bool fault_take(const char *method, const char *path, struct fault *out);

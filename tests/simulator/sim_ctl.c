@@ -82,7 +82,10 @@ static bool fault_parse(json_t *body, struct fault *f, const char **err)
 	snprintf(f->path_prefix, sizeof(f->path_prefix), "%s",
 		 prefix ? prefix : "");
 	snprintf(f->method, sizeof(f->method), "%s", method ? method : "");
-	status = num_or(body, "status", f->kind == F_RETRY_AFTER ? 429 : 503);
+	status = num_or(body, "status", f->kind == F_RETRY_AFTER ? 429 :
+					f->kind == F_ZUORA_SUCCESS_FALSE ? 200 : 503);
+	f->gu_shape = json_is_string(json_object_get(body, "shape")) &&
+		      !strcmp(json_string_value(json_object_get(body, "shape")), "gu");
 	f->retry_after = num_or(body, "retry_after",
 				f->kind == F_RETRY_AFTER ? 1 : -1);
 	f->count = num_or(body, "count", 1);

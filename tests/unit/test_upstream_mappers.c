@@ -207,6 +207,12 @@ static void test_rest_subscription(void **state)
 	zuora_subscription_row_release(&r);
 	assert_int_equal(zuora_map_rest_subscription(nf, strlen(nf), "SSPChannel__c", &r, why,
 						     sizeof(why)), ERR_NOT_FOUND);
+	{
+		const char *gu = "{\"Success\":false,\"Errors\":[{\"Code\":\"50000040\",\"Message\":\"x\"}]}";
+
+		assert_int_equal(zuora_map_rest_subscription(gu, strlen(gu), NULL, &r, why,
+							     sizeof(why)), ERR_NOT_FOUND);
+	}
 	assert_int_equal(zuora_map_rest_subscription(other, strlen(other), NULL, &r, why,
 						     sizeof(why)), ERR_UPSTREAM);
 	assert_int_equal(zuora_map_rest_subscription("{\"success\":true}", 16, NULL, &r, why,
@@ -260,6 +266,11 @@ static void test_transient_codes(void **state)
 	assert_true(transient("{\"success\":false,\"reasons\":[{\"code\":50000099}]}"));
 	assert_false(transient("{\"success\":false,\"reasons\":[{\"code\":50000040}]}"));
 	assert_false(transient("{\"success\":false,\"reasons\":[{\"code\":\"junk\"}]}"));
+	/* GU's shape, codes as strings (UPSTREAM.md 1.7) */
+	assert_true(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"50000070\",\"Message\":\"\"}]}"));
+	assert_true(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"X\"},{\"Code\":50000061}]}"));
+	assert_false(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"INVALID_VALUE\"}]}"));
+	assert_false(transient("{\"Success\":true,\"Errors\":[{\"Code\":\"50000070\"}]}"));
 	assert_false(transient("{\"success\":true}"));
 	assert_false(transient("{\"done\":true,\"records\":[]}"));
 	assert_false(transient("\"success\" garbage"));
