@@ -771,6 +771,34 @@ static void test_zoql_request_shapes(void **state)
 	itest_db_drop(&db);
 }
 
+/*
+ * UPSTREAM.md 2.2 documents GET .../query?q=; we read quotes through
+ * /queryAll (deleted ones too). An endpoint that serves only /query (404
+ * NOT_FOUND on /queryAll) still gets every quote synced, through /query.
+ */
+static void test_salesforce_without_query_all(void **state)
+{
+	struct itest_sim sim;
+	struct itest_db db;
+	const char *sim_args[] = {"--data", SOURCE_DIR "/tests/simulator/demo.json",
+				  "--sf-no-query-all", "--sf-min-batch", "2", NULL};
+	const char *full[] = {"--full", "--source", "salesforce", "--batch-size", "2", NULL};
+
+	(void)state;
+	NEED_SYNC();
+	itest_sim_start(&sim, sim_args);
+	itest_db_create(&db);
+	sync_ok(&db, &sim, full);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sf_quotes"), 5);
+	assert_true(sql_long(&db, "SELECT count(*) FROM sf_opportunity_partners") >= 1);
+	/* one refused /queryAll, then /query and its nextRecordsUrl pages */
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /services/data/*/queryAll"), 1);
+	assert_int_equal(itest_sim_stat(&sim, "statuses.404"), 1);
+	assert_true(itest_sim_stat(&sim, "routes.GET /services/data/*/query/*") >= 2);
+	itest_db_drop(&db);
+	itest_sim_stop(&sim);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -814,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_configuration_errors),
 		cmocka_unit_test(test_zoql_omitted_fields_get_defaults),
 		cmocka_unit_test(test_zoql_request_shapes),
+		cmocka_unit_test(test_salesforce_without_query_all),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

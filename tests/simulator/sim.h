@@ -304,6 +304,7 @@ struct sim_config {
 	int64_t sf_session_ttl; /* seconds */
 	int64_t locator_ttl;    /* seconds */
 	unsigned sf_min_batch;
+	bool sf_no_query_all;   /* --sf-no-query-all: /queryAll answers 404 */
 	char *tls_cert;         /* PEM (--tls-cert); NULL: plain http */
 	char *tls_key;          /* PEM (--tls-key) */
 	char *sf_instance_url;  /* --sf-instance-url; NULL: base_url */
