@@ -34,7 +34,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		" SELECT s.id, s.number, s.version, s.status, s.term_start::text, s.term_end::text,"
 		"  s.created_by_id, s.ssp_channel, s.account_id, s.invoice_owner_id, s.origin,"
 		"  to_char(s.synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-		"  to_char(s.source_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		/* the epoch: no source timestamp yet (read live; store_sync.c) */
+		"  to_char(nullif(s.source_updated_at, 'epoch') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		/* 13 */ "  sa.id, sa.number, sa.name, sa.partner_account::text, sa.ssp_channel, sa.crm_id,"
 		/* 19 */ "  sa.sold_to_contact_id, nullif(concat_ws(' ', sst.first_name, sst.last_name), ''), sst.work_email, sst.email_domain,"
 		/* 23 */ "  sa.bill_to_contact_id, nullif(concat_ws(' ', sbt.first_name, sbt.last_name), ''), sbt.work_email, sbt.email_domain,"

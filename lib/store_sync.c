@@ -158,6 +158,13 @@ static void col_add_long(struct col *c, long v)
 	col_add(c, num);
 }
 
+/* A row's source timestamp, NULL when it has none (a record read live):
+ * see UNKNOWN_TS. */
+static const char *ts_or_null(const char *updated)
+{
+	return updated[0] ? updated : NULL;
+}
+
 static const char *col_done(struct col *c)
 {
 	if (!buf_puts(&c->b, "}"))
@@ -172,45 +179,70 @@ static const char *col_done(struct col *c)
  * clause (X_CONFLICT). A full run first tries the INSERT alone: see
  * upsert_page and store_sync_commit_page.
  */
+/* A row read live (GET /v1/subscriptions|accounts/{key}, whose answers
+ * carry no updatedDate: UPSTREAM.md 1.4/1.5) has no source timestamp: its
+ * upd is NULL, stored as the epoch, which stands for "unknown". */
+#define UNKNOWN_TS "'epoch'::timestamptz"
 #define ACCOUNT_INSERT \
 	"INSERT INTO zuora_accounts AS t (id, number, name, status, partner_account," \
 	" ssp_channel, crm_id, parent_id, sold_to_contact_id, bill_to_contact_id," \
 	" source_updated_at, synced_at)" \
 	" SELECT DISTINCT ON (id) id, number, coalesce(name, ''), status, pa, ssp, crm, parent," \
-	"  sold, bill, upd, now()" \
+	"  sold, bill, coalesce(upd, " UNKNOWN_TS "), now()" \
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[]," \
 	"  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])" \
 	"  AS r(id, number, name, status, pa, ssp, crm, parent, sold, bill, upd)" \
 	" ORDER BY id, upd DESC"
-#define ACCOUNT_CONFLICT \
+#define ACCOUNT_SET \
 	" ON CONFLICT (id) DO UPDATE SET number = excluded.number, name = excluded.name," \
 	"  status = excluded.status, partner_account = excluded.partner_account," \
 	"  ssp_channel = excluded.ssp_channel, crm_id = excluded.crm_id," \
 	"  parent_id = excluded.parent_id, sold_to_contact_id = excluded.sold_to_contact_id," \
-	"  bill_to_contact_id = excluded.bill_to_contact_id," \
-	"  source_updated_at = excluded.source_updated_at, synced_at = excluded.synced_at" \
+	"  bill_to_contact_id = excluded.bill_to_contact_id, synced_at = excluded.synced_at,"
+#define ACCOUNT_CONFLICT ACCOUNT_SET SYNC_TAIL
+#define ACCOUNT_LIVE_CONFLICT ACCOUNT_SET LIVE_TAIL
+
+/* The sync: the row's UpdatedDate, if not older than the stored one. */
+#define SYNC_TAIL \
+	"  source_updated_at = excluded.source_updated_at" \
 	" WHERE excluded.source_updated_at >= t.source_updated_at"
+/*
+ * A live read (read-through, webhook refresh) without a source timestamp
+ * overwrites the fields but keeps the stored source_updated_at, so that
+ * the next sync page carrying the record's real UpdatedDate (>= the
+ * stored one) still applies. Trade-off: a sync page fetched before the
+ * GET but written after it can overwrite the fresher GET data until the
+ * next incremental run re-reads the record. Stamping the GET with the
+ * wall clock instead made every later sync page older than our clock
+ * (clock skew, back-dated test data) lose for good: permanent staleness.
+ */
+#define LIVE_TAIL \
+	"  source_updated_at = GREATEST(t.source_updated_at, excluded.source_updated_at)" \
+	" WHERE excluded.source_updated_at >= t.source_updated_at" \
+	"  OR excluded.source_updated_at = " UNKNOWN_TS
 
 #define CONTACT_INSERT \
 	"INSERT INTO zuora_contacts AS t (id, account_id, first_name, last_name, work_email," \
 	" source_updated_at, synced_at)" \
-	" SELECT DISTINCT ON (id) id, acct, fn, ln, mail, upd, now()" \
+	" SELECT DISTINCT ON (id) id, acct, fn, ln, mail, coalesce(upd, " UNKNOWN_TS "), now()" \
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]," \
 	"  $6::timestamptz[]) AS r(id, acct, fn, ln, mail, upd)" \
 	" ORDER BY id, upd DESC"
-#define CONTACT_CONFLICT \
+#define CONTACT_SET \
 	" ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id," \
 	"  first_name = excluded.first_name, last_name = excluded.last_name," \
-	"  work_email = excluded.work_email, source_updated_at = excluded.source_updated_at," \
-	"  synced_at = excluded.synced_at" \
-	" WHERE excluded.source_updated_at >= t.source_updated_at"
+	"  work_email = excluded.work_email, synced_at = excluded.synced_at,"
+#define CONTACT_CONFLICT CONTACT_SET SYNC_TAIL
+#define CONTACT_LIVE_CONFLICT CONTACT_SET LIVE_TAIL
 
 /* Every version id goes to zuora_subscription_ids (its own statement over
  * the first two columns: cheaper than one statement with a CTE read twice;
  * DO NOTHING tolerates an id twice in a page, which sends an insert-first
  * page to the upserts); only latest versions reach
  * zuora_subscriptions, where a higher version (or the same version with a
- * newer-or-equal UpdatedDate) wins. */
+ * newer-or-equal UpdatedDate) wins. A live read never replaces a higher
+ * version either; at the same version it wins when it has no timestamp
+ * (LIVE_TAIL). */
 #define SUBSCRIPTION_IDS_INSERT \
 	"INSERT INTO zuora_subscription_ids (id, number)" \
 	" SELECT * FROM unnest($1::text[], $2::text[])"
@@ -221,23 +253,29 @@ static const char *col_done(struct col *c)
 	"  term_end, account_id, invoice_owner_id, created_by_id, ssp_channel," \
 	"  source_updated_at, synced_at, origin)" \
 	" SELECT DISTINCT ON (number) number, id, version, status, ts, te, acct, owner, cby," \
-	"  ssp, upd, now(), 'sync'" \
+	"  ssp, coalesce(upd, " UNKNOWN_TS "), now(), 'sync'" \
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[]," \
 	"  $5::text[], $6::date[], $7::date[], $8::text[], $9::text[], $10::text[]," \
 	"  $11::text[], $12::timestamptz[])" \
 	"  AS r(id, number, version, latest, status, ts, te, acct, owner, cby, ssp, upd)" \
 	" WHERE latest" \
 	" ORDER BY number, version DESC, upd DESC"
-#define SUBSCRIPTION_CONFLICT \
+#define SUBSCRIPTION_SET \
 	" ON CONFLICT (number) DO UPDATE SET id = excluded.id, version = excluded.version," \
 	"  status = excluded.status, term_start = excluded.term_start," \
 	"  term_end = excluded.term_end, account_id = excluded.account_id," \
 	"  invoice_owner_id = excluded.invoice_owner_id," \
 	"  created_by_id = excluded.created_by_id, ssp_channel = excluded.ssp_channel," \
-	"  source_updated_at = excluded.source_updated_at, synced_at = excluded.synced_at," \
-	"  origin = excluded.origin" \
+	"  synced_at = excluded.synced_at, origin = excluded.origin,"
+#define SUBSCRIPTION_CONFLICT SUBSCRIPTION_SET \
+	"  source_updated_at = excluded.source_updated_at" \
 	" WHERE excluded.version > t.version OR (excluded.version = t.version" \
 	"  AND excluded.source_updated_at >= t.source_updated_at)"
+#define SUBSCRIPTION_LIVE_CONFLICT SUBSCRIPTION_SET \
+	"  source_updated_at = GREATEST(t.source_updated_at, excluded.source_updated_at)" \
+	" WHERE excluded.version > t.version OR (excluded.version = t.version" \
+	"  AND (excluded.source_updated_at >= t.source_updated_at" \
+	"   OR excluded.source_updated_at = " UNKNOWN_TS "))"
 
 #define QUOTE_INSERT \
 	"INSERT INTO sf_quotes AS t (id, name, status, subscription_number," \
@@ -280,17 +318,29 @@ static const char *col_done(struct col *c)
 	"  synced_at = excluded.synced_at" \
 	" WHERE excluded.modstamp >= t.modstamp"
 
-/* A page's statements: [object][insert_only][statement] (the subscription
- * page has two: every version id, then the latest versions). */
-static const char *const page_sql[SYNC_OBJECT__COUNT][2][2] = {
-	[SYNC_ZUORA_ACCOUNT] = {{ACCOUNT_INSERT ACCOUNT_CONFLICT}, {ACCOUNT_INSERT}},
-	[SYNC_ZUORA_CONTACT] = {{CONTACT_INSERT CONTACT_CONFLICT}, {CONTACT_INSERT}},
+/* How a page is written: the sync's upserts, its plain INSERTs (see
+ * store_sync_commit_page), or the upserts of records read live (see
+ * LIVE_TAIL). */
+enum page_mode { PAGE_UPSERT, PAGE_INSERT_ONLY, PAGE_LIVE };
+
+/* A page's statements: [object][page_mode][statement] (the subscription
+ * page has two: every version id, then the latest versions). Salesforce
+ * records are never read live. */
+static const char *const page_sql[SYNC_OBJECT__COUNT][3][2] = {
+	[SYNC_ZUORA_ACCOUNT] = {{ACCOUNT_INSERT ACCOUNT_CONFLICT}, {ACCOUNT_INSERT},
+				{ACCOUNT_INSERT ACCOUNT_LIVE_CONFLICT}},
+	[SYNC_ZUORA_CONTACT] = {{CONTACT_INSERT CONTACT_CONFLICT}, {CONTACT_INSERT},
+				{CONTACT_INSERT CONTACT_LIVE_CONFLICT}},
 	[SYNC_ZUORA_SUBSCRIPTION] = {
 		{SUBSCRIPTION_IDS_INSERT SUBSCRIPTION_IDS_CONFLICT,
 		 SUBSCRIPTION_INSERT SUBSCRIPTION_CONFLICT},
-		{SUBSCRIPTION_IDS_INSERT, SUBSCRIPTION_INSERT}},
-	[SYNC_SF_QUOTE] = {{QUOTE_INSERT QUOTE_CONFLICT}, {QUOTE_INSERT}},
-	[SYNC_SF_OPPORTUNITY_PARTNER] = {{PARTNER_INSERT PARTNER_CONFLICT}, {PARTNER_INSERT}},
+		{SUBSCRIPTION_IDS_INSERT, SUBSCRIPTION_INSERT},
+		{SUBSCRIPTION_IDS_INSERT SUBSCRIPTION_IDS_CONFLICT,
+		 SUBSCRIPTION_INSERT SUBSCRIPTION_LIVE_CONFLICT}},
+	[SYNC_SF_QUOTE] = {{QUOTE_INSERT QUOTE_CONFLICT}, {QUOTE_INSERT},
+			   {QUOTE_INSERT QUOTE_CONFLICT}},
+	[SYNC_SF_OPPORTUNITY_PARTNER] = {{PARTNER_INSERT PARTNER_CONFLICT}, {PARTNER_INSERT},
+					 {PARTNER_INSERT PARTNER_CONFLICT}},
 };
 
 #define MAX_COLS 15
@@ -323,7 +373,7 @@ static void build_columns(const struct sync_page *p, struct col *cols, int *ncol
 			col_add(&cols[7], r->parent_id);
 			col_add(&cols[8], r->sold_to_contact_id);
 			col_add(&cols[9], r->bill_to_contact_id);
-			col_add(&cols[10], r->updated);
+			col_add(&cols[10], ts_or_null(r->updated));
 		}
 		return;
 	case SYNC_ZUORA_CONTACT:
@@ -336,7 +386,7 @@ static void build_columns(const struct sync_page *p, struct col *cols, int *ncol
 			col_add(&cols[2], r->first_name);
 			col_add(&cols[3], r->last_name);
 			col_add(&cols[4], r->work_email);
-			col_add(&cols[5], r->updated);
+			col_add(&cols[5], ts_or_null(r->updated));
 		}
 		return;
 	case SYNC_ZUORA_SUBSCRIPTION:
@@ -356,7 +406,7 @@ static void build_columns(const struct sync_page *p, struct col *cols, int *ncol
 			col_add(&cols[8], r->invoice_owner_id);
 			col_add(&cols[9], r->created_by_id);
 			col_add(&cols[10], r->ssp_channel);
-			col_add(&cols[11], r->updated);
+			col_add(&cols[11], ts_or_null(r->updated));
 		}
 		return;
 	case SYNC_SF_QUOTE:
@@ -432,11 +482,11 @@ struct page_stmt {
 };
 
 /* The statements of a page, in order (the subscription page has two: its
- * first over the first two columns); insert_only: without ON CONFLICT. */
-static size_t page_statements(enum sync_object obj, bool insert_only, int ncols,
+ * first over the first two columns). */
+static size_t page_statements(enum sync_object obj, enum page_mode mode, int ncols,
 			      struct page_stmt out[2])
 {
-	const char *const *sql = page_sql[obj][insert_only ? 1 : 0];
+	const char *const *sql = page_sql[obj][mode];
 
 	if (obj == SYNC_ZUORA_SUBSCRIPTION) {
 		out[0] = (struct page_stmt){sql[0], 2};
@@ -508,7 +558,8 @@ static enum err exec_prepared(struct store_sync_session *ss, const struct sync_p
 /*
  * Write the rows of page p on pg. With a sync session (ss not NULL) the
  * statements are prepared once per session (no parse and plan per page);
- * otherwise (a pooled connection) they are sent with their text.
+ * otherwise (a pooled connection: records read live, PAGE_LIVE) they
+ * are sent with their text.
  * insert_only (sync sessions only): plain INSERTs, which fail with
  * ERR_CONFLICT (not logged) if any row of the page is already stored;
  * otherwise upserts where the newer row wins.
@@ -528,7 +579,8 @@ static enum err upsert_page(PGconn *pg, struct store_sync_session *ss,
 	build_columns(p, cols, &ncols);
 	for (k = 0; k < ncols; k++)
 		params[k] = col_done(&cols[k]);
-	nst = page_statements(p->obj, ss && insert_only, ncols, st);
+	nst = page_statements(p->obj, !ss ? PAGE_LIVE : insert_only ? PAGE_INSERT_ONLY : PAGE_UPSERT,
+			      ncols, st);
 	for (i = 0; !e && i < nst; i++) {
 		if (ss)
 			e = exec_prepared(ss, p, insert_only, i, &st[i], params);

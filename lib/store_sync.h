@@ -11,7 +11,10 @@
  *   t.source_updated_at
  * and subscriptions (one row per number) move only to a higher version, or
  * the same version with a newer-or-equal UpdatedDate. Re-running a window
- * therefore changes nothing but synced_at.
+ * therefore changes nothing but synced_at. Records read live (GET answers
+ * without updatedDate: updated "") overwrite the fields but keep the
+ * stored source timestamp (the epoch for a new row), so the next sync
+ * page still applies; a live subscription never replaces a higher version.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -192,7 +195,10 @@ enum err store_sync_status(struct store *s, struct sync_status_row *rows, size_t
 /*
  * Upsert the rows of several pages (a subscription read live with its
  * accounts and contacts) in one transaction on a pooled connection, under
- * the same never-older rules as the sync, without touching watermarks.
+ * the same never-older rules as the sync, without touching watermarks;
+ * a row with updated "" (no source timestamp) overwrites the stored
+ * fields of the same or a lower version and keeps the stored
+ * source_updated_at (see LIVE_TAIL in store_sync.c).
  * origin ("live", "webhook") marks the subscriptions written.
  */
 enum err store_upsert_records(struct store *s, const struct sync_page *pages, size_t n,

@@ -23,6 +23,7 @@ struct sf_client {
 	struct sf_fields fields; /* pointing at the copies above */
 	unsigned batch_size;
 	bool no_vp_notes; /* the org has no such field: query without it */
+	bool no_query_all; /* /queryAll answered 404: use /query from then on */
 	char *token, *instance_url;
 	char last_error[256];
 };
@@ -367,7 +368,13 @@ static enum err get_page(struct sf_client *c, enum sync_object obj, const char *
 		goto out;
 	}
 	if (res.status != 200) {
-		e = status_error(c, "query", &res);
+		char code[64], msg[160];
+
+		describe(res.body.ptr, res.body.len, code, sizeof(code), msg, sizeof(msg));
+		if (res.status == 404 || strcmp(code, "NOT_FOUND") == 0)
+			e = fail(c, ERR_NOT_FOUND, "query: HTTP %ld %s %s", res.status, code, msg);
+		else
+			e = status_error(c, "query", &res);
 		goto out;
 	}
 	e = sf_map_query_page(res.body.ptr, res.body.len, obj, &c->fields, page, why,
@@ -396,7 +403,7 @@ enum err sf_query(struct sf_client *c, enum sync_object obj, const int64_t *sinc
 	}
 	buf_init(&url, 16384);
 	memset(&page, 0, sizeof(page));
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
 		/* The VP of Channel notes are an optional signal in an
 		 * org-specific custom field (DOMAIN.md): an org without it
 		 * answers INVALID_FIELD naming it. Query once more without
@@ -404,16 +411,30 @@ enum err sf_query(struct sf_client *c, enum sync_object obj, const int64_t *sinc
 		 * (another field, the transport) fails the object. */
 		bool with_notes = obj == SYNC_SF_QUOTE && !c->no_vp_notes &&
 				  !missing(c->fields.vp_channel_notes);
+		/* queryAll for quotes: deleted ones come back with IsDeleted.
+		 * UPSTREAM.md 2.2 documents only /query; an endpoint without
+		 * /queryAll (404 or NOT_FOUND) gets /query for the rest of
+		 * this client's life, without the deleted quotes. */
+		bool all = obj == SYNC_SF_QUOTE && !c->no_query_all;
 
 		buf_init(&q, 4096);
 		build_soql(c, obj, since_ms, with_notes, &q);
 		buf_reset(&url);
-		/* queryAll for quotes: deleted ones come back with IsDeleted. */
 		buf_printf(&url, "%s/services/data/%s/%s?q=", c->instance_url, c->api_version,
-			   obj == SYNC_SF_QUOTE ? "queryAll" : "query");
+			   all ? "queryAll" : "query");
 		upstream_urlencode(&url, q.ptr);
 		buf_release(&q);
 		e = get_page(c, obj, url.ptr, &page);
+		if (all && e == ERR_NOT_FOUND) {
+			log_warn("salesforce: /queryAll is not served (%s); querying with /query"
+				 " from now on, which does not return deleted quotes",
+				 c->last_error);
+			c->no_query_all = true;
+			c->last_error[0] = '\0';
+			upstream_page_release(&page);
+			memset(&page, 0, sizeof(page));
+			continue;
+		}
 		if (!with_notes || e != ERR_UNPROCESSABLE ||
 		    !strstr(c->last_error, "INVALID_FIELD") ||
 		    !strcasestr(c->last_error, c->fields.vp_channel_notes))

@@ -156,7 +156,7 @@ static enum err status_error(struct zuora_client *z, const char *what,
 		return fail(z, ERR_UNAUTHORIZED, "%s: HTTP 401 %s", what, d);
 	if (r->status == 429)
 		return fail(z, ERR_RATE_LIMITED, "%s: HTTP 429 after retries %s", what, d);
-	if (r->status >= 500)
+	if (r->status >= 500 || zuora_body_transient(r->body.ptr, r->body.len))
 		return fail(z, ERR_UNAVAILABLE, "%s: HTTP %ld after retries %s", what,
 			    r->status, d);
 	return fail(z, ERR_UPSTREAM, "%s: HTTP %ld %s", what, r->status, d);
@@ -256,33 +256,82 @@ static enum err reauth(void *cls, struct upstream_request *req)
 	return e;
 }
 
+/* A reason code, an integer ({"code":50000040}) or a numeric string (GU's
+ * {"Code":"50000040"}). */
+static bool reason_code(const json_t *r, const char *key, long *code)
+{
+	const char *s = uj_str(r, key);
+	char *end;
+	long v;
+
+	if (uj_long(r, key, 0, 99999999, code))
+		return true;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	v = strtol(s, &end, 10);
+	if (*end || v > 99999999)
+		return false;
+	*code = v;
+	return true;
+}
+
+/*
+ * The reason codes of a Zuora failure body, in either shape UPSTREAM.md
+ * 1.7 lists: {"success":false,"reasons":[{"code":N}]} or GU's
+ * {"Success":false,"Errors":[{"Code":"N"}]}. At most max codes into
+ * codes; false when j is neither.
+ */
+static bool failure_codes(const json_t *j, long *codes, size_t max, size_t *n)
+{
+	const json_t *list, *r;
+	const char *key;
+	size_t i;
+
+	*n = 0;
+	if (json_is_false(json_object_get(j, "success"))) {
+		list = json_object_get(j, "reasons");
+		key = "code";
+	} else if (json_is_false(json_object_get(j, "Success"))) {
+		list = json_object_get(j, "Errors");
+		key = "Code";
+	} else {
+		return false;
+	}
+	json_array_foreach(list, i, r) {
+		if (*n < max && reason_code(r, key, &codes[*n]))
+			(*n)++;
+	}
+	return true;
+}
+
+/* Does this body carry a reason code of a retryable category? */
+static bool body_transient(const json_t *j)
+{
+	long codes[8];
+	size_t n, i;
+
+	if (!failure_codes(j, codes, ARRAY_SIZE(codes), &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		long cat = codes[i] % 100;
+
+		if (cat == 50 || cat == 61 || cat == 70 || cat == 99)
+			return true;
+	}
+	return false;
+}
+
 bool zuora_body_transient(const char *body, size_t len)
 {
 	char why[64];
-	const json_t *reasons, *r;
 	json_t *j;
-	size_t i;
-	bool transient = false;
+	bool transient;
 
-	/* Cheap filter: a query page has no "success" key. */
-	if (!body || len == 0 || !memmem(body, len, "\"success\"", 9))
+	/* Cheap filter: a query page has no "success"/"Success" key. */
+	if (!body || len == 0 || !memmem(body, len, "uccess\"", 7))
 		return false;
 	j = uj_parse(body, len, why, sizeof(why));
-	if (!j || !json_is_false(json_object_get(j, "success"))) {
-		json_decref(j);
-		return false;
-	}
-	reasons = json_object_get(j, "reasons");
-	json_array_foreach(reasons, i, r) {
-		long code;
-		long cat;
-
-		if (!uj_long(r, "code", 0, 99999999, &code))
-			continue;
-		cat = code % 100;
-		if (cat == 50 || cat == 61 || cat == 70 || cat == 99)
-			transient = true;
-	}
+	transient = j && body_transient(j);
 	json_decref(j);
 	return transient;
 }
@@ -292,7 +341,9 @@ static enum upstream_verdict z_classify(void *cls, long status, const char *body
 	(void)cls;
 	if (status == 401)
 		return UPSTREAM_REAUTH;
-	if (status == 200 && zuora_body_transient(body, len))
+	/* Retryable categories come with HTTP 200 or a 4xx (UPSTREAM.md 1.7). */
+	if ((status == 200 || (status >= 400 && status < 500)) &&
+	    zuora_body_transient(body, len))
 		return UPSTREAM_RETRY;
 	return UPSTREAM_ACCEPT;
 }
@@ -366,10 +417,12 @@ static void build_zoql(const struct zuora_client *z, enum sync_object obj,
 		int64_t floor_ms = *since_ms - (*since_ms % 1000 + 1000) % 1000;
 
 		upstream_format_time(floor_ms, ts, sizeof(ts));
-		/* "YYYY-MM-DDTHH:MM:SS.000Z" -> "YYYY-MM-DDTHH:MM:SS+00:00":
-		 * formatted here from a number, never from upstream text. */
+		/* "YYYY-MM-DDTHH:MM:SS.000Z" -> "YYYY-MM-DDTHH:MM:SSZ", the
+		 * literal form UPSTREAM.md 1.6C shows; formatted here from a
+		 * number, never from upstream text. >= (not >): the watermark
+		 * row is read again, harmlessly, within the overlap. */
 		ts[19] = '\0';
-		buf_printf(q, " where UpdatedDate >= '%s+00:00'", ts);
+		buf_printf(q, " where UpdatedDate >= '%sZ'", ts);
 	}
 }
 
@@ -449,8 +502,9 @@ enum err zuora_query(struct zuora_client *z, enum sync_object obj, const int64_t
 		locator = page.next;
 		page.next = NULL;
 		upstream_page_release(&page);
-		body = json_pack("{s:s, s:{s:I}}", "queryLocator", locator, "conf", "batchSize",
-				 (json_int_t)z->batch_size);
+		/* Only the locator (UPSTREAM.md 1.6C): the page size was fixed
+		 * by the query's conf.batchSize. */
+		body = json_pack("{s:s}", "queryLocator", locator);
 		free(locator);
 		e = query_page(z, obj, "/v1/action/queryMore", body, &page, &status);
 		json_decref(body);
@@ -478,6 +532,19 @@ static bool key_ok(const char *key)
 	return true;
 }
 
+static bool codes_not_found(const json_t *j);
+
+/* Is res's body a failure saying "not found" (reason 50000040)? */
+static bool body_not_found(const struct upstream_response *res)
+{
+	char why[64];
+	json_t *j = uj_parse(res->body.ptr, res->body.len, why, sizeof(why));
+	bool nf = j && codes_not_found(j);
+
+	json_decref(j);
+	return nf;
+}
+
 static enum err get_record(struct zuora_client *z, const char *what, const char *key,
 			   struct upstream_response *res)
 {
@@ -491,7 +558,12 @@ static enum err get_record(struct zuora_client *z, const char *what, const char 
 	e = api_call(z, "GET", path, NULL, res);
 	if (e)
 		return e;
-	if (res->status != 200 && res->status != 404)
+	/* Not found: HTTP 404 whatever its body, or a 4xx with reason
+	 * 50000040 (UPSTREAM.md 1.4: treat a 4xx and success:false alike). */
+	if (res->status == 404 ||
+	    (res->status >= 400 && res->status < 500 && body_not_found(res)))
+		return ERR_NOT_FOUND;
+	if (res->status != 200)
 		return status_error(z, path, res);
 	return ERR_OK;
 }
@@ -506,9 +578,8 @@ enum err zuora_get_subscription(struct zuora_client *z, const char *key,
 	memset(out, 0, sizeof(*out));
 	e = get_record(z, "subscriptions", key, &res);
 	if (!e) {
-		e = zuora_map_rest_subscription(res.body.ptr, res.body.len, z->ssp_field,
-						(int64_t)(now_unix() * 1000.0), out, why,
-						sizeof(why));
+		e = zuora_map_rest_subscription(res.body.ptr, res.body.len, z->ssp_field, out,
+						why, sizeof(why));
 		if (e && e != ERR_NOT_FOUND)
 			e = fail(z, e, "subscription %s: %s", key, why);
 	}
@@ -528,9 +599,8 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 	*ncontacts = 0;
 	e = get_record(z, "accounts", key, &res);
 	if (!e) {
-		e = zuora_map_rest_account(res.body.ptr, res.body.len, z->ssp_field,
-					   (int64_t)(now_unix() * 1000.0), out, contacts,
-					   ncontacts, why, sizeof(why));
+		e = zuora_map_rest_account(res.body.ptr, res.body.len, z->ssp_field, out,
+					   contacts, ncontacts, why, sizeof(why));
 		if (e && e != ERR_NOT_FOUND)
 			e = fail(z, e, "account %s: %s", key, why);
 	}
@@ -540,6 +610,28 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 
 /* ===== mappers ===== */
 
+/*
+ * ZOQL omits null fields (UPSTREAM.md 1.6C), so a record may lack
+ * UpdatedDate: it is still stored, dated the epoch (which never beats a
+ * stored row's real UpdatedDate). A value that is there but not a
+ * timestamp rejects the record.
+ */
+static bool map_updated(const json_t *r, int64_t *ms, char *text, size_t n, const char **why)
+{
+	const json_t *v = json_object_get(r, "UpdatedDate");
+
+	if (!v || json_is_null(v)) {
+		*ms = 0;
+		upstream_format_time(0, text, n);
+		return true;
+	}
+	if (!uj_time(r, "UpdatedDate", ms, text, n)) {
+		*why = "invalid UpdatedDate";
+		return false;
+	}
+	return true;
+}
+
 static bool map_account(const json_t *r, const char *ssp, struct zuora_account_row *o,
 			const char **why)
 {
@@ -547,10 +639,8 @@ static bool map_account(const json_t *r, const char *ssp, struct zuora_account_r
 		*why = "missing Id or AccountNumber";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	o->id = uj_dup(r, "Id");
 	o->number = uj_dup(r, "AccountNumber");
 	o->name = uj_dup(r, "Name");
@@ -570,10 +660,8 @@ static bool map_contact(const json_t *r, struct zuora_contact_row *o, const char
 		*why = "missing Id";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	o->id = uj_dup(r, "Id");
 	o->account_id = uj_dup(r, "AccountId");
 	o->first_name = uj_dup(r, "FirstName");
@@ -607,18 +695,20 @@ static bool map_subscription(const json_t *r, const char *ssp,
 		*why = "missing Id or Name";
 		return false;
 	}
-	if (!uj_str(r, "AccountId") || !uj_str(r, "InvoiceOwnerId")) {
-		*why = "missing AccountId or InvoiceOwnerId";
+	if (!uj_str(r, "AccountId")) {
+		*why = "missing AccountId";
 		return false;
 	}
-	if (!uj_long(r, "Version", 0, 1000000000, &o->version)) {
-		*why = "missing or invalid Version";
+	/* Omitted (null) fields get defaults: the first version, and the
+	 * subscriber as its own invoice owner (Zuora's default payer). */
+	if (!json_object_get(r, "Version") || json_is_null(json_object_get(r, "Version")))
+		o->version = 1;
+	else if (!uj_long(r, "Version", 0, 1000000000, &o->version)) {
+		*why = "invalid Version";
 		return false;
 	}
-	if (!uj_time(r, "UpdatedDate", &o->updated_ms, o->updated, sizeof(o->updated))) {
-		*why = "missing or invalid UpdatedDate";
+	if (!map_updated(r, &o->updated_ms, o->updated, sizeof(o->updated), why))
 		return false;
-	}
 	latest = uj_bool(r, "IsLatestVersion");
 	o->is_latest = latest != TRI_FALSE;
 	o->id = uj_dup(r, "Id");
@@ -627,7 +717,8 @@ static bool map_subscription(const json_t *r, const char *ssp,
 	o->term_start = date_or_null(r, "TermStartDate");
 	o->term_end = date_or_null(r, "TermEndDate");
 	o->account_id = uj_dup(r, "AccountId");
-	o->invoice_owner_id = uj_dup(r, "InvoiceOwnerId");
+	o->invoice_owner_id = uj_str(r, "InvoiceOwnerId") ? uj_dup(r, "InvoiceOwnerId") :
+							   uj_dup(r, "AccountId");
 	o->created_by_id = uj_dup(r, "CreatedById");
 	o->ssp_channel = ssp ? uj_dup(r, ssp) : NULL;
 	return true;
@@ -723,20 +814,32 @@ out:
 	return e;
 }
 
+/* Does the failure body j (either shape) carry reason 50000040? */
+static bool codes_not_found(const json_t *j)
+{
+	long codes[8];
+	size_t n, i;
+
+	if (!failure_codes(j, codes, ARRAY_SIZE(codes), &n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (codes[i] == 50000040)
+			return true;
+	return false;
+}
+
 /* success:false → ERR_NOT_FOUND for 50000040, else ERR_UPSTREAM. */
 static enum err rest_failure(const json_t *j, char *why, size_t whylen)
 {
-	const json_t *r;
-	size_t i;
-	long code = 0;
+	long codes[1] = {0};
+	size_t n;
 
-	json_array_foreach(json_object_get(j, "reasons"), i, r) {
-		if (uj_long(r, "code", 0, 99999999, &code) && code == 50000040) {
-			snprintf(why, whylen, "not found");
-			return ERR_NOT_FOUND;
-		}
+	if (codes_not_found(j)) {
+		snprintf(why, whylen, "not found");
+		return ERR_NOT_FOUND;
 	}
-	snprintf(why, whylen, "success:false (code %ld)", code);
+	failure_codes(j, codes, 1, &n);
+	snprintf(why, whylen, "success:false (code %ld)", codes[0]);
 	return ERR_UPSTREAM;
 }
 
@@ -761,8 +864,8 @@ static json_t *rest_body(const char *body, size_t len, enum err *e, char *why, s
 }
 
 enum err zuora_map_rest_subscription(const char *body, size_t len, const char *ssp_field,
-				     int64_t now_ms, struct zuora_subscription_row *out,
-				     char *why, size_t whylen)
+				     struct zuora_subscription_row *out, char *why,
+				     size_t whylen)
 {
 	enum err e;
 	json_t *j = rest_body(body, len, &e, why, whylen);
@@ -777,9 +880,11 @@ enum err zuora_map_rest_subscription(const char *body, size_t len, const char *s
 		json_decref(j);
 		return ERR_UPSTREAM;
 	}
+	/* No updatedDate (UPSTREAM.md 1.4): no source timestamp, and none
+	 * invented: the store keeps the stored one (see store_sync.c). */
 	if (!uj_time(j, "updatedDate", &out->updated_ms, out->updated, sizeof(out->updated))) {
-		out->updated_ms = now_ms;
-		upstream_format_time(now_ms, out->updated, sizeof(out->updated));
+		out->updated_ms = 0;
+		out->updated[0] = '\0';
 	}
 	out->is_latest = true;
 	out->id = uj_dup(j, "id");
@@ -795,7 +900,7 @@ enum err zuora_map_rest_subscription(const char *body, size_t len, const char *s
 	return ERR_OK;
 }
 
-static void rest_contact(const json_t *c, const char *account_id, int64_t now_ms,
+static void rest_contact(const json_t *c, const char *account_id,
 			 struct zuora_contact_row *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -804,12 +909,11 @@ static void rest_contact(const json_t *c, const char *account_id, int64_t now_ms
 	o->first_name = uj_dup(c, "firstName");
 	o->last_name = uj_dup(c, "lastName");
 	o->work_email = uj_dup(c, "workEmail");
-	o->updated_ms = now_ms;
-	upstream_format_time(now_ms, o->updated, sizeof(o->updated));
+	/* No source timestamp: updated stays "" (see the subscription). */
 }
 
 enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_field,
-				int64_t now_ms, struct zuora_account_row *out,
+				struct zuora_account_row *out,
 				struct zuora_contact_row contacts[2], size_t *ncontacts,
 				char *why, size_t whylen)
 {
@@ -840,14 +944,14 @@ enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_fi
 	out->bill_to_contact_id = json_is_object(bill) ? uj_dup(bill, "id") : NULL;
 	out->sold_to_contact_id = json_is_object(sold) ? uj_dup(sold, "id") : NULL;
 	if (!uj_time(bi, "updatedDate", &out->updated_ms, out->updated, sizeof(out->updated))) {
-		out->updated_ms = now_ms;
-		upstream_format_time(now_ms, out->updated, sizeof(out->updated));
+		out->updated_ms = 0;
+		out->updated[0] = '\0';
 	}
 	if (out->bill_to_contact_id)
-		rest_contact(bill, out->id, now_ms, &contacts[(*ncontacts)++]);
+		rest_contact(bill, out->id, &contacts[(*ncontacts)++]);
 	if (out->sold_to_contact_id &&
 	    !str_eq(out->sold_to_contact_id, out->bill_to_contact_id))
-		rest_contact(sold, out->id, now_ms, &contacts[(*ncontacts)++]);
+		rest_contact(sold, out->id, &contacts[(*ncontacts)++]);
 	json_decref(j);
 	return ERR_OK;
 }

@@ -84,9 +84,12 @@ enum err zuora_get_account(struct zuora_client *z, const char *key,
 
 /*
  * A ZOQL query/queryMore response body into out: rows of obj, records
- * missing a required field (Id, UpdatedDate; AccountNumber on accounts;
- * Name, Version, AccountId, InvoiceOwnerId on subscriptions) skipped and
- * counted, done and queryLocator. ERR_UPSTREAM with a reason for a body
+ * missing a required field (Id; AccountNumber on accounts; Name and
+ * AccountId on subscriptions) or with an unparseable UpdatedDate or
+ * Version skipped, counted (out->skipped) and logged, done and
+ * queryLocator. ZOQL omits null fields, so other missing fields get
+ * defaults: UpdatedDate the epoch, Version 1, InvoiceOwnerId the
+ * AccountId. ERR_UPSTREAM with a reason for a body
  * that is not a query result. Release out with upstream_page_release
  * (also after an error).
  */
@@ -97,20 +100,26 @@ enum err zuora_map_query_page(const char *body, size_t len, enum sync_object obj
 /*
  * A GET /v1/subscriptions/{key} body. ERR_NOT_FOUND for success:false with
  * reason 50000040, ERR_UPSTREAM for other failures or missing fields.
- * now_ms becomes the row's timestamp when the body has no updatedDate.
+ * The body has no updatedDate (UPSTREAM.md 1.4), so out->updated is ""
+ * (updated_ms 0) unless it has one: a live read invents no source
+ * timestamp, and store_upsert_records keeps the stored one.
  */
 enum err zuora_map_rest_subscription(const char *body, size_t len, const char *ssp_field,
-				     int64_t now_ms, struct zuora_subscription_row *out,
-				     char *why, size_t whylen);
+				     struct zuora_subscription_row *out, char *why,
+				     size_t whylen);
 
-/* A GET /v1/accounts/{key} body (custom fields inside basicInfo). */
+/* A GET /v1/accounts/{key} body (custom fields inside basicInfo); as
+ * above, the account and its contacts get updated "" when it has no
+ * basicInfo.updatedDate. */
 enum err zuora_map_rest_account(const char *body, size_t len, const char *ssp_field,
-				int64_t now_ms, struct zuora_account_row *out,
+				struct zuora_account_row *out,
 				struct zuora_contact_row contacts[2], size_t *ncontacts,
 				char *why, size_t whylen);
 
 /*
- * Is this HTTP 200 body a transient Zuora failure (success:false with a
- * reason code whose last two digits are 50, 61, 70 or 99)?
+ * Is this body (of an HTTP 200 or 4xx answer: UPSTREAM.md 1.7) a
+ * transient Zuora failure: {"success":false,"reasons":[{"code":N}]} or
+ * GU's {"Success":false,"Errors":[{"Code":"N"}]} with a reason code whose
+ * last two digits are 50, 61, 70 or 99?
  */
 bool zuora_body_transient(const char *body, size_t len);

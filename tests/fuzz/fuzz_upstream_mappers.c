@@ -36,13 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		memset(&sub, 0, sizeof(sub));
-		zuora_map_rest_subscription(body, len, "SSPChannel__c", 0, &sub, why, sizeof(why));
+		zuora_map_rest_subscription(body, len, "SSPChannel__c", &sub, why, sizeof(why));
 		zuora_subscription_row_release(&sub);
 		break;
 	case 4:
 		memset(&acct, 0, sizeof(acct));
 		memset(contacts, 0, sizeof(contacts));
-		zuora_map_rest_account(body, len, "SSPChannel__c", 0, &acct, contacts, &n, why,
+		zuora_map_rest_account(body, len, "SSPChannel__c", &acct, contacts, &n, why,
 				       sizeof(why));
 		zuora_account_row_release(&acct);
 		for (i = 0; i < n; i++)

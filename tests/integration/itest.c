@@ -639,3 +639,22 @@ long itest_sim_stat(const struct itest_sim *s, const char *key)
 	json_decref(j);
 	return n;
 }
+
+char *itest_sim_last_body(const struct itest_sim *s, const char *route)
+{
+	struct itest_resp r;
+	char url[256];
+	const char *v;
+	char *out;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/_sim/stats", s->base);
+	assert_int_equal(itest_http("GET", url, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	j = itest_json(&r);
+	itest_resp_free(&r);
+	v = json_string_value(json_object_get(json_object_get(j, "last_bodies"), route));
+	out = v ? strdup(v) : NULL;
+	json_decref(j);
+	return out;
+}

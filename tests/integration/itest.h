@@ -101,3 +101,6 @@ void itest_sim_post(const struct itest_sim *s, const char *path, const char *jso
  * one level down after the first dot ("statuses.302", "tokens_issued.zuora",
  * "routes.POST /v1/action/query"); 0 when absent. */
 long itest_sim_stat(const struct itest_sim *s, const char *key);
+/* The last request body the simulator received on a route key ("POST
+ * /v1/action/query"), since the last /_sim/reset (malloc'd; NULL: none). */
+char *itest_sim_last_body(const struct itest_sim *s, const char *route);

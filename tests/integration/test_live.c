@@ -77,6 +77,8 @@ static void test_read_through(void **state)
 	d = get_channel("A-S00000003", 200);
 	assert_string_equal(json_string_value(json_object_get(d, "channel")), "reseller");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(d, "freshness"), "zuora"), "origin")), "live");
+	/* Zuora's GET answer has no updatedDate: none is invented */
+	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(d, "freshness"), "zuora"), "updated_at")));
 	json_decref(d);
 	/* by an older version's id, too */
 	d = get_channel("8a8aa0b00000000000000000000000f2", 200);
@@ -86,6 +88,15 @@ static void test_read_through(void **state)
 	t0 = itest_now();
 	json_decref(get_channel("A-S09999999", 404));
 	assert_true(itest_now() - t0 < 2.0);
+	/* Zuora answers HTTP 404 (any body), or a 4xx with reason 50000040
+	 * in either failure shape: not found, not a 503 */
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"status\",\"status\":404}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"zuora_success_false\",\"status\":400,\"code\":50000040}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000004\",\"kind\":\"zuora_success_false\",\"shape\":\"gu\",\"code\":50000040}");
+	json_decref(get_channel("A-S00000004", 404));
+	itest_sim_post(&sim, "/_sim/reset", "{}");
 	/* Zuora stalls: a bounded 503, never a hang */
 	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions\",\"kind\":\"stall\",\"seconds\":10,\"count\":5}");
 	t0 = itest_now();
@@ -260,6 +271,61 @@ static void sync_now(void)
 	assert_true(salesforce_last_success() > before);
 }
 
+/* Poll the decision for sub until its channel is want (5 s at most). */
+static json_t *wait_channel(const char *sub, const char *want)
+{
+	double t0 = itest_now();
+	json_t *d = NULL;
+
+	do {
+		json_decref(d);
+		d = get_channel(sub, 200);
+		if (!strcmp(json_string_value(json_object_get(d, "channel")), want))
+			break;
+		itest_sleep_ms(100);
+	} while (itest_now() - t0 < 5);
+	return d;
+}
+
+/*
+ * GET /v1/subscriptions|accounts/{key} answers carry no updatedDate
+ * (UPSTREAM.md 1.4/1.5). Records stored by a webhook refresh
+ * (A-S00000007, its account A00000007: test_webhook) or a read-through
+ * (A-S00000003: test_read_through) must not get our wall clock as their
+ * source timestamp: a later change whose UpdatedDate is in the past
+ * (2025 here; clocks skew) must still be applied by the sync, and the
+ * decision follow it.
+ */
+static void test_live_records_take_later_sync_pages(void **state)
+{
+	json_t *d;
+	char *v;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/data",
+		"{\"zuora\":{\"accounts\":["
+		"{\"Id\":\"8a8aa0a0000000000000000000000007\",\"Name\":\"Subsidiary Customer GmbH & Co\","
+		"\"UpdatedDate\":\"2025-01-15T00:00:00Z\"}],"
+		"\"subscriptions\":["
+		"{\"Id\":\"8a8aa0b0000000000000000000000007\","
+		"\"InvoiceOwnerId\":\"8a8aa0a0000000000000000000000009\",\"SSPChannel__c\":\"Reseller\","
+		"\"UpdatedDate\":\"2025-01-15T00:00:00Z\"},"
+		"{\"Id\":\"8a8aa0b0000000000000000000000003\",\"Status\":\"Cancelled\","
+		"\"UpdatedDate\":\"2025-01-16T00:00:00Z\"}]}}");
+	sync_now();
+	d = wait_channel("A-S00000007", "reseller");
+	assert_string_equal(json_string_value(json_object_get(d, "channel")), "reseller");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(d, "freshness"), "zuora"), "updated_at")),
+			    "2025-01-15T00:00:00Z");
+	json_decref(d);
+	v = itest_sql_value(&db, "SELECT name FROM zuora_accounts WHERE number = 'A00000007'");
+	assert_string_equal(v, "Subsidiary Customer GmbH & Co");
+	free(v);
+	v = itest_sql_value(&db, "SELECT status FROM zuora_subscriptions WHERE number = 'A-S00000003'");
+	assert_string_equal(v, "Cancelled");
+	free(v);
+}
+
 /* The evidence row with this field, or NULL. */
 static json_t *evidence_with_field(json_t *d, const char *field)
 {
@@ -379,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_read_through),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
+		cmocka_unit_test(test_live_records_take_later_sync_pages),
 		cmocka_unit_test(test_vp_channel_notes_end_to_end),
 	};
 

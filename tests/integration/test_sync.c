@@ -273,6 +273,12 @@ static void test_small_pages_token_expiry_429_and_5xx(void **state)
 	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/services/data\",\"kind\":\"expire_tokens\"}");
 	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/queryMore\",\"kind\":"
 				      "\"zuora_success_false\",\"code\":50000061}");
+	/* Retryable categories with a 4xx, in both failure shapes (UPSTREAM.md 1.7). */
+	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/queryMore\",\"kind\":"
+				      "\"zuora_success_false\",\"code\":50000070,\"status\":409}");
+	itest_sim_post(&gen, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\",\"kind\":"
+				      "\"zuora_success_false\",\"code\":50000050,\"status\":400,"
+				      "\"shape\":\"gu\"}");
 	t0 = itest_now();
 	sync_ok(&db, &gen, args);
 	assert_true(itest_now() - t0 >= 1.0); /* the Retry-After wait */
@@ -280,6 +286,8 @@ static void test_small_pages_token_expiry_429_and_5xx(void **state)
 	assert_true(itest_sim_stat(&gen, "statuses.429") >= 1);
 	assert_true(itest_sim_stat(&gen, "statuses.503") >= 2);
 	assert_true(itest_sim_stat(&gen, "statuses.502") >= 2);
+	assert_true(itest_sim_stat(&gen, "statuses.409") >= 1);
+	assert_true(itest_sim_stat(&gen, "statuses.400") >= 1);
 	/* Many pages per object. */
 	assert_true(sql_long(&db, "SELECT rows_total FROM sync_state WHERE object = 'Subscription'")
 		    >= 3300);
@@ -674,6 +682,123 @@ static void test_vp_channel_notes_synced(void **state)
 	itest_db_drop(&db);
 }
 
+/*
+ * ZOQL omits null fields (UPSTREAM.md 1.6C). A record without
+ * UpdatedDate, Version or InvoiceOwnerId is stored with defaults (the
+ * epoch, version 1, the subscriber as invoice owner), not dropped; only a
+ * record without its Name (or Id) is skipped, and counted.
+ */
+static void test_zoql_omitted_fields_get_defaults(void **state)
+{
+	struct itest_db db;
+	const char *full[] = {"--full", "--source", "zuora", NULL};
+	char *out = NULL, *v;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	itest_sim_post(&demo, "/_sim/data",
+		 "{\"zuora\":{\"accounts\":[{\"Id\":\"8a8aa0a0000000000000000000000041\","
+		 "\"AccountNumber\":\"A00000041\",\"Name\":\"Sparse Customer\"}],"
+		 "\"contacts\":[{\"Id\":\"8a8aa0c0000000000000000000000041\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"WorkEmail\":\"a@sparse.example\"}],"
+		 "\"subscriptions\":[{\"Id\":\"8a8aa0b0000000000000000000000041\",\"Name\":\"A-S00000041\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"Status\":\"Active\","
+		 "\"IsLatestVersion\":true},"
+		 "{\"Id\":\"8a8aa0b0000000000000000000000042\","
+		 "\"AccountId\":\"8a8aa0a0000000000000000000000041\",\"Status\":\"Active\"}]}}");
+	assert_int_equal(run_sync(&db, &demo, full, &out), 0);
+	assert_non_null(strstr(out, "\"result\":\"ok\""));
+	assert_non_null(strstr(out, "\"rejected\":1,")); /* the one without a Name */
+	free(out);
+	v = itest_sql_value(&db, "SELECT version || '/' || invoice_owner_id || '/' ||"
+				 " (source_updated_at = 'epoch') FROM zuora_subscriptions"
+				 " WHERE number = 'A-S00000041'");
+	assert_non_null(v);
+	assert_string_equal(v, "1/8a8aa0a0000000000000000000000041/true");
+	free(v);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM zuora_accounts WHERE number = 'A00000041'"
+				       " AND source_updated_at = 'epoch'"), 1);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM zuora_contacts"
+				       " WHERE id = '8a8aa0c0000000000000000000000041'"), 1);
+	/* a later real UpdatedDate wins over the epoch */
+	itest_sim_post(&demo, "/_sim/data",
+		 "{\"zuora\":{\"subscriptions\":[{\"Id\":\"8a8aa0b0000000000000000000000041\","
+		 "\"Status\":\"Cancelled\",\"Version\":1,\"UpdatedDate\":\"2025-02-01T00:00:00Z\"}]}}");
+	sync_ok(&db, &demo, full);
+	v = itest_sql_value(&db, "SELECT status FROM zuora_subscriptions WHERE number = 'A-S00000041'");
+	assert_string_equal(v, "Cancelled");
+	free(v);
+	itest_db_drop(&db);
+}
+
+/*
+ * The ZOQL incremental filter uses the timestamp literal form UPSTREAM.md
+ * 1.6C shows ('2025-01-01T00:00:00Z'), keeping >= for the overlap;
+ * queryMore sends only {"queryLocator":"..."}.
+ */
+static void test_zoql_request_shapes(void **state)
+{
+	struct itest_db db;
+	const char *full[] = {"--full", "--source", "zuora", "--batch-size", "2", NULL};
+	const char *incr[] = {"--source", "zuora", NULL};
+	char *v;
+
+	(void)state;
+	NEED_SYNC();
+	itest_db_create(&db);
+	itest_sim_post(&demo, "/_sim/reset", "{}");
+	sync_ok(&db, &demo, full);
+	v = itest_sim_last_body(&demo, "POST /v1/action/queryMore");
+	assert_non_null(v);
+	{
+		json_t *j = json_loads(v, 0, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(json_object_size(j), 1);
+		assert_true(json_is_string(json_object_get(j, "queryLocator")));
+		json_decref(j);
+	}
+	free(v);
+	itest_sim_post(&demo, "/_sim/reset", "{}");
+	sync_ok(&db, &demo, incr);
+	v = itest_sim_last_body(&demo, "POST /v1/action/query");
+	assert_non_null(v);
+	assert_non_null(strstr(v, " where UpdatedDate >= '20"));
+	assert_non_null(strstr(v, "Z'"));
+	assert_null(strstr(v, "+00:00"));
+	free(v);
+	itest_db_drop(&db);
+}
+
+/*
+ * UPSTREAM.md 2.2 documents GET .../query?q=; we read quotes through
+ * /queryAll (deleted ones too). An endpoint that serves only /query (404
+ * NOT_FOUND on /queryAll) still gets every quote synced, through /query.
+ */
+static void test_salesforce_without_query_all(void **state)
+{
+	struct itest_sim sim;
+	struct itest_db db;
+	const char *sim_args[] = {"--data", SOURCE_DIR "/tests/simulator/demo.json",
+				  "--sf-no-query-all", "--sf-min-batch", "2", NULL};
+	const char *full[] = {"--full", "--source", "salesforce", "--batch-size", "2", NULL};
+
+	(void)state;
+	NEED_SYNC();
+	itest_sim_start(&sim, sim_args);
+	itest_db_create(&db);
+	sync_ok(&db, &sim, full);
+	assert_int_equal(sql_long(&db, "SELECT count(*) FROM sf_quotes"), 5);
+	assert_true(sql_long(&db, "SELECT count(*) FROM sf_opportunity_partners") >= 1);
+	/* one refused /queryAll, then /query and its nextRecordsUrl pages */
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /services/data/*/queryAll"), 1);
+	assert_int_equal(itest_sim_stat(&sim, "statuses.404"), 1);
+	assert_true(itest_sim_stat(&sim, "routes.GET /services/data/*/query/*") >= 2);
+	itest_db_drop(&db);
+	itest_sim_stop(&sim);
+}
+
 static void test_configuration_errors(void **state)
 {
 	struct itest_db db;
@@ -715,6 +840,9 @@ int main(void)
 		cmocka_unit_test(test_sync_timeout_settings),
 		cmocka_unit_test(test_vp_channel_notes_synced),
 		cmocka_unit_test(test_configuration_errors),
+		cmocka_unit_test(test_zoql_omitted_fields_get_defaults),
+		cmocka_unit_test(test_zoql_request_shapes),
+		cmocka_unit_test(test_salesforce_without_query_all),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

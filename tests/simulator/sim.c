@@ -347,7 +347,15 @@ static bool fault_response(const struct fault *f, const struct route *rt,
 		for (char *c = pid; *c; c++)
 			if (*c >= 'a' && *c <= 'f')
 				*c = (char)(*c - 'a' + 'A');
-		resp_json(o, 200, json_pack(
+		if (f->gu_shape) { /* the shape GU also parses (UPSTREAM.md 1.7) */
+			char code[24];
+			snprintf(code, sizeof(code), "%ld", f->code);
+			resp_json(o, f->status, json_pack(
+				"{sbs[{ssss}]}", "Success", 0, "Errors", "Code", code,
+				"Message", "Operation failed due to a temporary error; retry later."));
+			return true;
+		}
+		resp_json(o, f->status, json_pack(
 			"{sbsss[{sIss}]ss}", "success", 0, "processId", pid,
 			"reasons", "code", (json_int_t)f->code, "message",
 			"Operation failed due to a temporary error; retry later.",
@@ -449,7 +457,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, const char *url,
 
 	uuid(rid);
 	r.request_id = rid;
-	stats_request(method, rt ? rt->pattern : "(unrouted)", url);
+	stats_request(method, rt ? rt->pattern : "(unrouted)", url, r.body, r.body_len);
 	if (zuora)
 		atomic_fetch_add(&zuora_inflight, 1);
 	handle(rt, path_only, &r, ctx, &f, &o);
@@ -561,7 +569,7 @@ static void usage(FILE *fp)
 	      "         [--token-ttl SEC] [--sf-session-ttl SEC]\n"
 	      "         [--locator-ttl SEC] [--sf-min-batch N] [--verbose]\n"
 	      "         [--tls-cert FILE.pem --tls-key FILE.pem]\n"
-	      "         [--sf-instance-url URL]\n"
+	      "         [--sf-instance-url URL] [--sf-no-query-all]\n"
 	      "Without --port, only the --dump-generated/--emit-partners-csv\n"
 	      "files are written. See tests/simulator/README.md.\n", fp);
 }
@@ -575,7 +583,7 @@ struct cli {
 static void parse_cli(int argc, char **argv, struct cli *c)
 {
 	enum { O_ZID = 256, O_ZSEC, O_SID, O_SSEC, O_TTL, O_STTL, O_LTTL,
-	       O_MINB, O_DUMP, O_CSV, O_CERT, O_KEY, O_INST };
+	       O_MINB, O_DUMP, O_CSV, O_CERT, O_KEY, O_INST, O_NOQA };
 	static const struct option opts[] = {
 		{"port", required_argument, NULL, 'p'},
 		{"bind", required_argument, NULL, 'b'},
@@ -597,6 +605,7 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		{"tls-cert", required_argument, NULL, O_CERT},
 		{"tls-key", required_argument, NULL, O_KEY},
 		{"sf-instance-url", required_argument, NULL, O_INST},
+		{"sf-no-query-all", no_argument, NULL, O_NOQA},
 		{NULL, 0, NULL, 0}};
 	const char *zid = NULL, *zsec = NULL, *sid = NULL, *ssec = NULL;
 	int ch;
@@ -629,6 +638,7 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		case O_STTL: sim.cfg.sf_session_ttl = parse_num("sf-session-ttl", optarg, 1, 86400 * 365); break;
 		case O_LTTL: sim.cfg.locator_ttl = parse_num("locator-ttl", optarg, 1, 86400 * 365); break;
 		case O_MINB: sim.cfg.sf_min_batch = (unsigned)parse_num("sf-min-batch", optarg, 1, 2000); break;
+		case O_NOQA: sim.cfg.sf_no_query_all = true; break;
 		case O_DUMP: c->dump = optarg; break;
 		case O_CSV: c->csv = optarg; break;
 		case O_CERT: c->tls_cert = optarg; break;

@@ -304,6 +304,7 @@ struct sim_config {
 	int64_t sf_session_ttl; /* seconds */
 	int64_t locator_ttl;    /* seconds */
 	unsigned sf_min_batch;
+	bool sf_no_query_all;   /* --sf-no-query-all: /queryAll answers 404 */
 	char *tls_cert;         /* PEM (--tls-cert); NULL: plain http */
 	char *tls_key;          /* PEM (--tls-key) */
 	char *sf_instance_url;  /* --sf-instance-url; NULL: base_url */
@@ -356,12 +357,14 @@ struct fault {
 	uint64_t bytes;
 	long seconds;
 	long code;
+	bool gu_shape; /* zuora_success_false: {"Success":false,"Errors":[...]} */
 };
 /* Take the first fault matching method/path (decrementing its count). */
 bool fault_take(const char *method, const char *path, struct fault *out);
 /* Count a request on arrival (so a stalled request is visible at once),
  * and its status when the response is queued. */
-void stats_request(const char *method, const char *route, const char *path);
+void stats_request(const char *method, const char *route, const char *path,
+		   const char *body, size_t len);
 void stats_status(const char *path, unsigned status);
 /* Tokens. Each issue returns a new token string in out. */
 void token_issue(enum api api, char *out, size_t outlen, int64_t ttl_s);

@@ -22,7 +22,7 @@ static struct token {
 } tokens[MAX_TOKENS];
 static size_t ntokens, token_next;
 
-static json_t *st_paths, *st_routes, *st_status;
+static json_t *st_paths, *st_routes, *st_status, *st_bodies;
 static unsigned long st_total, st_faults, st_tokens[2], sf_usage;
 
 static const struct {
@@ -82,7 +82,10 @@ static bool fault_parse(json_t *body, struct fault *f, const char **err)
 	snprintf(f->path_prefix, sizeof(f->path_prefix), "%s",
 		 prefix ? prefix : "");
 	snprintf(f->method, sizeof(f->method), "%s", method ? method : "");
-	status = num_or(body, "status", f->kind == F_RETRY_AFTER ? 429 : 503);
+	status = num_or(body, "status", f->kind == F_RETRY_AFTER ? 429 :
+					f->kind == F_ZUORA_SUCCESS_FALSE ? 200 : 503);
+	f->gu_shape = json_is_string(json_object_get(body, "shape")) &&
+		      !strcmp(json_string_value(json_object_get(body, "shape")), "gu");
 	f->retry_after = num_or(body, "retry_after",
 				f->kind == F_RETRY_AFTER ? 1 : -1);
 	f->count = num_or(body, "count", 1);
@@ -186,20 +189,29 @@ static void stats_init(void)
 		st_paths = json_object();
 		st_routes = json_object();
 		st_status = json_object();
+		st_bodies = json_object();
 	}
 }
 
-void stats_request(const char *method, const char *route, const char *path)
+void stats_request(const char *method, const char *route, const char *path,
+		   const char *body, size_t len)
 {
 	char key[320];
+	json_t *text;
 	if (!strncmp(path, "/_sim/", 6))
 		return;
 	snprintf(key, sizeof(key), "%s %s", method, route);
+	/* the last body per route (its first 4 KiB, when valid UTF-8), so
+	 * tests can check what a client sends */
+	text = len && !strstr(path, "token") ? json_stringn(body, len < 4096 ? len : 4096)
+					     : NULL; /* never a credential form */
 	pthread_mutex_lock(&sim.lock);
 	stats_init();
 	st_total++;
 	bump(st_paths, path);
 	bump(st_routes, key);
+	if (text)
+		json_object_set_new(st_bodies, key, text);
 	pthread_mutex_unlock(&sim.lock);
 }
 
@@ -221,9 +233,10 @@ void ctl_stats(const struct req *r, struct resp *o)
 	(void)r;
 	pthread_mutex_lock(&sim.lock);
 	stats_init();
-	j = json_pack("{sIsOsOsOsIs{sIsI}s{sIsIsIsIsI}}", "total",
+	j = json_pack("{sIsOsOsOsOsIs{sIsI}s{sIsIsIsIsI}}", "total",
 		      (json_int_t)st_total, "paths",
 		      st_paths, "routes", st_routes, "statuses", st_status,
+		      "last_bodies", st_bodies,
 		      "faults_injected",
 		      (json_int_t)st_faults, "tokens_issued", "zuora",
 		      (json_int_t)st_tokens[API_ZUORA], "salesforce",
@@ -248,7 +261,8 @@ void ctl_reset(const struct req *r, struct resp *o)
 	json_decref(st_paths);
 	json_decref(st_routes);
 	json_decref(st_status);
-	st_paths = st_routes = st_status = NULL;
+	json_decref(st_bodies);
+	st_paths = st_routes = st_status = st_bodies = NULL;
 	st_total = st_faults = 0;
 	st_tokens[0] = st_tokens[1] = 0;
 	pthread_mutex_unlock(&sim.lock);

@@ -196,6 +196,12 @@ static void sf_page(struct cursor *c, size_t off, const char *ver,
 	resp_json_buf(o, 200, &b);
 }
 
+/* --sf-no-query-all: an org (or a fake) that serves only /query. */
+static bool no_query_all(const struct req *r)
+{
+	return sim.cfg.sf_no_query_all && strstr(r->url, "/queryAll") != NULL;
+}
+
 void sf_query(const struct req *r, struct resp *o)
 {
 	const char *q = req_arg(r, "q");
@@ -203,7 +209,7 @@ void sf_query(const struct req *r, struct resp *o)
 	char ver[16], err[1024];
 	struct query *qq;
 
-	if (!api_version(r->url, ver, sizeof(ver))) {
+	if (!api_version(r->url, ver, sizeof(ver)) || no_query_all(r)) {
 		sf_error(o, 404, "NOT_FOUND",
 			 "The requested resource does not exist");
 		return;
@@ -234,7 +240,7 @@ void sf_query_more(const struct req *r, struct resp *o)
 	size_t off = 0;
 	struct cursor *c = NULL;
 
-	if (!api_version(r->url, ver, sizeof(ver))) {
+	if (!api_version(r->url, ver, sizeof(ver)) || no_query_all(r)) {
 		sf_error(o, 404, "NOT_FOUND",
 			 "The requested resource does not exist");
 		return;

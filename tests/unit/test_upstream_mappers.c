@@ -103,12 +103,15 @@ static void test_zoql_subscriptions(void **state)
 		" \"CreatedById\":\"u1\",\"UpdatedDate\":\"2024-05-02T10:00:00Z\",\"SSPChannel__c\":\"Reseller\"},"
 		"{\"Id\":\"s3\",\"Name\":\"A-S3\",\"AccountId\":\"a\",\"InvoiceOwnerId\":\"a\","
 		" \"Version\":\"two\",\"UpdatedDate\":\"2024-05-02T10:00:00Z\"},"
-		"{\"Id\":42,\"Name\":\"A-S4\"}]}";
+		"{\"Id\":42,\"Name\":\"A-S4\"},"
+		/* ZOQL omits nulls: defaults, not a dropped row */
+		"{\"Id\":\"s5\",\"Name\":\"A-S5\",\"AccountId\":\"a5\",\"Status\":\"Active\"},"
+		"{\"Id\":\"s6\",\"Version\":null,\"AccountId\":\"a6\"}]}"; /* no Name */
 
 	(void)state;
 	assert_int_equal(zpage(body, SYNC_ZUORA_SUBSCRIPTION, &p), ERR_OK);
-	assert_int_equal(p.n, 2);
-	assert_int_equal(p.skipped, 2);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.skipped, 3);
 	assert_true(p.done);
 	assert_null(p.next);
 	r = p.rows;
@@ -121,6 +124,11 @@ static void test_zoql_subscriptions(void **state)
 	assert_string_equal(r[1].invoice_owner_id, "a9");
 	assert_string_equal(r[1].created_by_id, "u1");
 	assert_string_equal(r[1].ssp_channel, "Reseller");
+	assert_string_equal(r[2].id, "s5");
+	assert_int_equal(r[2].version, 1);                  /* no Version: the first */
+	assert_string_equal(r[2].invoice_owner_id, "a5");   /* the subscriber pays */
+	assert_string_equal(r[2].updated, "1970-01-01T00:00:00.000Z"); /* the epoch */
+	assert_int_equal(r[2].updated_ms, 0);
 	upstream_page_release(&p);
 }
 
@@ -139,12 +147,13 @@ static void test_zoql_contacts_and_order(void **state)
 
 	(void)state;
 	assert_int_equal(zpage(body, SYNC_ZUORA_CONTACT, &p), ERR_OK);
-	assert_int_equal(p.n, 2);
-	assert_int_equal(p.skipped, 4);
+	assert_int_equal(p.n, 3); /* c3 has no UpdatedDate: kept, dated the epoch */
+	assert_int_equal(p.skipped, 3);
 	r = p.rows;
 	assert_string_equal(r[0].work_email, "x@y.example");
 	assert_null(r[1].first_name); /* wrong types become NULL */
 	assert_null(r[1].last_name);
+	assert_string_equal(r[2].updated, "1970-01-01T00:00:00.000Z");
 	assert_false(p.sorted); /* the second row is older than the first */
 	upstream_page_release(&p);
 }
@@ -185,22 +194,30 @@ static void test_rest_subscription(void **state)
 	const char *other = "{\"success\":false,\"reasons\":[{\"code\":53100320,\"message\":\"x\"}]}";
 
 	(void)state;
-	assert_int_equal(zuora_map_rest_subscription(ok, strlen(ok), "SSPChannel__c", 86400000,
-						     &r, why, sizeof(why)), ERR_OK);
+	assert_int_equal(zuora_map_rest_subscription(ok, strlen(ok), "SSPChannel__c", &r, why,
+						     sizeof(why)), ERR_OK);
 	assert_string_equal(r.number, "A-S00007412");
 	assert_int_equal(r.version, 3);
 	assert_true(r.is_latest);
 	assert_string_equal(r.invoice_owner_id, "own");
 	assert_string_equal(r.ssp_channel, "Reseller");
-	assert_string_equal(r.updated, "1970-01-02T00:00:00.000Z");
+	/* no updatedDate: no invented source timestamp (the store keeps its own) */
+	assert_string_equal(r.updated, "");
+	assert_int_equal(r.updated_ms, 0);
 	zuora_subscription_row_release(&r);
-	assert_int_equal(zuora_map_rest_subscription(nf, strlen(nf), "SSPChannel__c", 0, &r, why,
+	assert_int_equal(zuora_map_rest_subscription(nf, strlen(nf), "SSPChannel__c", &r, why,
 						     sizeof(why)), ERR_NOT_FOUND);
-	assert_int_equal(zuora_map_rest_subscription(other, strlen(other), NULL, 0, &r, why,
+	{
+		const char *gu = "{\"Success\":false,\"Errors\":[{\"Code\":\"50000040\",\"Message\":\"x\"}]}";
+
+		assert_int_equal(zuora_map_rest_subscription(gu, strlen(gu), NULL, &r, why,
+							     sizeof(why)), ERR_NOT_FOUND);
+	}
+	assert_int_equal(zuora_map_rest_subscription(other, strlen(other), NULL, &r, why,
 						     sizeof(why)), ERR_UPSTREAM);
-	assert_int_equal(zuora_map_rest_subscription("{\"success\":true}", 16, NULL, 0, &r, why,
+	assert_int_equal(zuora_map_rest_subscription("{\"success\":true}", 16, NULL, &r, why,
 						     sizeof(why)), ERR_UPSTREAM);
-	assert_int_equal(zuora_map_rest_subscription("<html>", 6, NULL, 0, &r, why, sizeof(why)),
+	assert_int_equal(zuora_map_rest_subscription("<html>", 6, NULL, &r, why, sizeof(why)),
 			 ERR_UPSTREAM);
 }
 
@@ -218,7 +235,7 @@ static void test_rest_account(void **state)
 		"\"soldToContact\":{\"id\":\"c1\"},\"success\":true}";
 
 	(void)state;
-	assert_int_equal(zuora_map_rest_account(ok, strlen(ok), "SSPChannel__c", 0, &a, c, &n,
+	assert_int_equal(zuora_map_rest_account(ok, strlen(ok), "SSPChannel__c", &a, c, &n,
 						why, sizeof(why)), ERR_OK);
 	assert_string_equal(a.number, "A00000001");
 	assert_string_equal(a.ssp_channel, "Reseller"); /* inside basicInfo */
@@ -227,9 +244,11 @@ static void test_rest_account(void **state)
 	assert_int_equal(n, 1);  /* bill-to and sold-to are the same contact */
 	assert_string_equal(c[0].account_id, "402892c7");
 	assert_string_equal(c[0].work_email, "ada@x.example");
+	assert_string_equal(a.updated, "");
+	assert_string_equal(c[0].updated, "");
 	zuora_account_row_release(&a);
 	zuora_contact_row_release(&c[0]);
-	assert_int_equal(zuora_map_rest_account("{\"success\":true,\"basicInfo\":7}", 31, NULL, 0,
+	assert_int_equal(zuora_map_rest_account("{\"success\":true,\"basicInfo\":7}", 31, NULL,
 						&a, c, &n, why, sizeof(why)), ERR_UPSTREAM);
 }
 
@@ -247,6 +266,11 @@ static void test_transient_codes(void **state)
 	assert_true(transient("{\"success\":false,\"reasons\":[{\"code\":50000099}]}"));
 	assert_false(transient("{\"success\":false,\"reasons\":[{\"code\":50000040}]}"));
 	assert_false(transient("{\"success\":false,\"reasons\":[{\"code\":\"junk\"}]}"));
+	/* GU's shape, codes as strings (UPSTREAM.md 1.7) */
+	assert_true(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"50000070\",\"Message\":\"\"}]}"));
+	assert_true(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"X\"},{\"Code\":50000061}]}"));
+	assert_false(transient("{\"Success\":false,\"Errors\":[{\"Code\":\"INVALID_VALUE\"}]}"));
+	assert_false(transient("{\"Success\":true,\"Errors\":[{\"Code\":\"50000070\"}]}"));
 	assert_false(transient("{\"success\":true}"));
 	assert_false(transient("{\"done\":true,\"records\":[]}"));
 	assert_false(transient("\"success\" garbage"));
