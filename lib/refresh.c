@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "store_sync.h"
+#include "sync.h"
 #include "upstream_zuora.h"
 #include "util.h"
 
@@ -26,9 +27,13 @@ struct refresh {
 	pthread_cond_t cv;
 	bool kicked, stop;
 	/* Zuora clients, each used by one thread at a time (libcurl handles
-	 * are never shared) and kept, with their OAuth tokens, for reuse. */
+	 * are never shared) and kept for reuse (connections stay open). */
 	struct zuora_client *clients[MAX_CLIENTS];
 	bool busy[MAX_CLIENTS];
+	/* The one Zuora token of the process: the syncer's when there is
+	 * one (service.c frees refresh first), else ours. */
+	struct upstream_token *tokens;
+	bool own_tokens;
 };
 
 struct refresh *refresh_new(struct app *app)
@@ -38,6 +43,12 @@ struct refresh *refresh_new(struct app *app)
 	r->app = app;
 	r->configured = !str_empty(app->cfg.zuora_base_url);
 	atomic_init(&r->in_flight, 0);
+	if (app->sync) {
+		r->tokens = sync_zuora_tokens(app->sync);
+	} else {
+		r->tokens = upstream_token_new();
+		r->own_tokens = true;
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	return r;
@@ -69,6 +80,7 @@ static struct zuora_client *client_take(struct refresh *r, size_t *slot, char *w
 	o.ssp_field = cfg->zuora_sspchannel_field;
 	o.ca_file = cfg->ca_file;
 	o.metrics = r->app->metrics;
+	o.tokens = r->tokens;
 	/* One bounded attempt per call: the caller is waiting. */
 	o.tuning.timeout_ms = (unsigned)cfg->readthrough_timeout_ms;
 	o.tuning.connect_timeout_ms = (unsigned)(cfg->readthrough_timeout_ms < 5000 ? cfg->readthrough_timeout_ms : 5000);
@@ -323,6 +335,8 @@ void refresh_free(struct refresh *r)
 	refresh_stop(r);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		zuora_free(r->clients[i]);
+	if (r->own_tokens)
+		upstream_token_free(r->tokens);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r);

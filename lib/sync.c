@@ -38,6 +38,10 @@ struct sync {
 	void (*progress)(void *cls, const struct sync_progress *p);
 	void *progress_cls;
 
+	/* One OAuth token per source for every run and fetcher (and the
+	 * read-through, via sync_zuora_tokens): UPSTREAM.md 1.2. */
+	struct upstream_token *zuora_tokens, *sf_tokens;
+
 	atomic_bool cancel;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -84,6 +88,8 @@ struct sync *sync_new(const struct config *cfg, struct store *store, struct metr
 	s->store = store;
 	s->metrics = m;
 	default_tuning(&s->tuning, cfg);
+	s->zuora_tokens = upstream_token_new();
+	s->sf_tokens = upstream_token_new();
 	atomic_init(&s->cancel, false);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -100,7 +106,14 @@ void sync_free(struct sync *s)
 	sync_stop(s);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	upstream_token_free(s->zuora_tokens);
+	upstream_token_free(s->sf_tokens);
 	free(s);
+}
+
+struct upstream_token *sync_zuora_tokens(struct sync *s)
+{
+	return s->zuora_tokens;
 }
 
 void sync_get_tuning(const struct sync *s, struct sync_tuning *out)
@@ -323,6 +336,7 @@ static struct zuora_client *new_zuora(struct sync *s, char *why, size_t whylen)
 	zo.tuning = s->tuning.upstream;
 	zo.metrics = s->metrics;
 	zo.cancel = &s->cancel;
+	zo.tokens = s->zuora_tokens;
 	return zuora_new(&zo, why, whylen);
 }
 
@@ -345,6 +359,7 @@ static struct sf_client *new_sf(struct sync *s, char *why, size_t whylen)
 	so.tuning = s->tuning.upstream;
 	so.metrics = s->metrics;
 	so.cancel = &s->cancel;
+	so.tokens = s->sf_tokens;
 	return sf_new(&so, why, whylen);
 }
 

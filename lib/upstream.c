@@ -377,6 +377,7 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		       struct upstream_response *res)
 {
 	unsigned tries = 0, reauths = 0;
+	bool just_reauthed = false; /* the last attempt carried a new token */
 	enum err e = ERR_UNAVAILABLE;
 
 	memset(res, 0, sizeof(*res));
@@ -393,6 +394,8 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		tries++;
 		res->attempts = tries;
 		e = attempt(u, req, res, &retry_after, &transient);
+		if (e || res->status != 401)
+			just_reauthed = false;
 		if (e && !transient)
 			break;
 		if (!e) {
@@ -406,11 +409,15 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 			if (v == UPSTREAM_ACCEPT)
 				return ERR_OK;
 			if (v == UPSTREAM_REAUTH) {
-				/* Twice: a token may be revoked again right after
-				 * the refresh (another client's refresh, a rotation). */
-				if (reauths >= 2 || !req->reauth)
+				/* UPSTREAM.md 1.2: "On a 401, get a new token and
+				 * retry once": a 401 on the retry that followed a
+				 * new token goes to the caller. A 401 after other
+				 * retries (a 429 wait, a 503) is a new expiry and
+				 * gets its own new token, at most two per call. */
+				if (just_reauthed || reauths >= 2 || !req->reauth)
 					return ERR_OK; /* the caller sees the 401 */
 				reauths++;
+				just_reauthed = true;
 				tries--; /* a fresh token is not a retry */
 				e = req->reauth(req->cls, req);
 				if (e)

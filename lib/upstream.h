@@ -7,8 +7,9 @@
  * response body is capped (10 MiB) while it streams, redirects are never
  * followed, TLS is verified, and plain http is allowed only to a loopback
  * host. Transient failures are retried with jittered exponential backoff,
- * honouring Retry-After; a 401 triggers a re-authentication (at most two
- * per call: a fresh token can be revoked again while the call retries).
+ * honouring Retry-After; a 401 triggers a re-authentication and one retry
+ * (UPSTREAM.md 1.2); a 401 on that retry goes to the caller. (A 401 after
+ * other retries in between is a new expiry: at most two per call.)
  *
  * Only lib/upstream*.c include <curl/curl.h>; this header does not.
  */

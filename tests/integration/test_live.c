@@ -373,6 +373,32 @@ static void test_vp_channel_notes_end_to_end(void **state)
 	json_decref(d);
 }
 
+/*
+ * UPSTREAM.md 1.2: "Reuse tokens until they expire"; "On a 401, get a new
+ * token and retry once". Every token dies; then two sync runs (three
+ * Zuora and two Salesforce objects each, fetched concurrently) and
+ * read-throughs all share one new token per source: the first 401 fetches
+ * it, the other 401s on the dead token take it instead of fetching again.
+ */
+static void test_one_token_per_source(void **state)
+{
+	static const char *const keys[] = {"A-S09999991", "A-S09999992", "A-S09999993"};
+	size_t i;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/expire_tokens", "{\"which\":\"all\"}");
+	sync_now();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_decref(get_channel(keys[i], 404)); /* each one asks Zuora */
+	sync_now();
+	json_decref(get_channel("A-S00000003", 200));
+	assert_true(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*") >= 3);
+	assert_true(itest_sim_stat(&sim, "routes.POST /v1/action/query") >= 6);
+	assert_int_equal(itest_sim_stat(&sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&sim, "tokens_issued.salesforce"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
 		cmocka_unit_test(test_vp_channel_notes_end_to_end),
+		cmocka_unit_test(test_one_token_per_source),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -875,6 +875,72 @@ static void test_zoql_transport_failure_is_not_a_missing_field(void **state)
 	rig_close(g);
 }
 
+/* Query subscriptions with z after clearing the simulator's stats and
+ * queueing fault (NULL: none). */
+static enum err query_after(struct zuora_client *z, const struct itest_sim *sim,
+			    const char *fault)
+{
+	struct rows rows;
+
+	itest_sim_post(sim, "/_sim/reset", "{}");
+	if (fault)
+		itest_sim_post(sim, "/_sim/fault", fault);
+	memset(&rows, 0, sizeof(rows));
+	return zuora_query(z, SYNC_ZUORA_SUBSCRIPTION, NULL, count_rows, &rows);
+}
+
+/*
+ * UPSTREAM.md 1.2: "Reuse tokens until they expire" and "On a 401, get a
+ * new token and retry once". Two clients sharing the process's token
+ * cache ask for one token between them; a 401 gets one new token and one
+ * retry, and a 401 on that retry is the answer, with no further token.
+ */
+static void test_tokens_reused_and_401_retried_once(void **state)
+{
+	struct rig *g = &the_rig; /* no server: the clients run here */
+	struct upstream_token *tokens = upstream_token_new();
+	struct zuora_client *z1, *z2;
+	struct zuora_options o;
+	char why[256];
+
+	(void)state;
+	rig_open(g, NULL);
+	memset(&o, 0, sizeof(o));
+	o.base_url = g->sim.base;
+	o.client_id = "zuora-client";
+	o.client_secret = "zuora-secret";
+	o.ca_file = ca_pem;
+	o.tuning.max_attempts = 3;
+	o.tuning.backoff_base_ms = 20;
+	o.tokens = tokens;
+	z1 = zuora_new(&o, why, sizeof(why));
+	z2 = zuora_new(&o, why, sizeof(why));
+	assert_non_null(z1);
+	assert_non_null(z2);
+	itest_sim_post(&g->sim, "/_sim/reset", "{}");
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(query_after(z2, &g->sim, NULL), ERR_OK);
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(upstream_token_fetches(tokens), 1);
+	/* The token dies: one new token (for both clients), one retry. */
+	assert_int_equal(query_after(z2, &g->sim, "{\"path_prefix\":\"/v1/action/query\","
+				     "\"kind\":\"expire_tokens\"}"), ERR_OK);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&g->sim, "statuses.401"), 1);
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 0);
+	/* The new token is refused too: that 401 is the answer. */
+	assert_int_equal(query_after(z1, &g->sim, "{\"path_prefix\":\"/v1/action/query\","
+				     "\"kind\":\"expire_tokens\",\"count\":2}"), ERR_UNAUTHORIZED);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&g->sim, "statuses.401"), 2);
+	assert_int_equal(itest_sim_stat(&g->sim, "routes.POST /v1/action/query"), 2);
+	zuora_free(z1);
+	zuora_free(z2);
+	upstream_token_free(tokens);
+	rig_close(g);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -903,6 +969,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_drip_hits_the_read_through_timeout, rig_teardown),
 		cmocka_unit_test_teardown(test_drip_hits_the_low_speed_limit_in_a_sync, rig_teardown),
 		cmocka_unit_test_teardown(test_zoql_transport_failure_is_not_a_missing_field, rig_teardown),
+		cmocka_unit_test_teardown(test_tokens_reused_and_401_retried_once, rig_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
