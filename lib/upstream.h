@@ -115,6 +115,16 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 void upstream_response_release(struct upstream_response *res);
 
 /*
+ * Bound every following upstream_call on u (all attempts and waits) by
+ * deadline_ns on the now_ns() clock; 0 removes the bound. An attempt's
+ * timeouts shrink to the time left; a retry whose wait (backoff or
+ * Retry-After) would reach the deadline is not made: the call returns
+ * what the last attempt got at once. With no time left a call returns
+ * ERR_TIMEOUT.
+ */
+void upstream_set_deadline(struct upstream *u, uint64_t deadline_ns);
+
+/*
  * Why the last attempt of the last upstream_call on u failed below HTTP,
  * in words for logs and the sync status: libcurl's detail ("SSL
  * certificate problem: ...", "Operation too slow. ..."), the size cap,

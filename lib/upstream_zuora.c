@@ -25,6 +25,7 @@ struct zuora_client {
 	struct upstream_token *tokens; /* shared by the process's clients */
 	bool own_tokens;               /* no cache was given: ours */
 	struct upstream_token_value tok; /* the token this client uses now */
+	uint64_t deadline_ns;          /* zuora_set_deadline; 0: none */
 	char last_error[256];
 };
 
@@ -95,6 +96,12 @@ void zuora_free(struct zuora_client *z)
 	if (z->own_tokens)
 		upstream_token_free(z->tokens);
 	free(z);
+}
+
+void zuora_set_deadline(struct zuora_client *z, uint64_t deadline_ns)
+{
+	z->deadline_ns = deadline_ns;
+	upstream_set_deadline(z->u, deadline_ns);
 }
 
 const char *zuora_last_error(const struct zuora_client *z)
@@ -258,7 +265,8 @@ static enum err ensure_token(struct zuora_client *z)
 	enum err e;
 
 	upstream_token_value_release(&z->tok);
-	e = upstream_token_get(z->tokens, 0, fetch_token, z, &z->tok, why, sizeof(why));
+	e = upstream_token_get(z->tokens, z->deadline_ns, fetch_token, z, &z->tok, why,
+			       sizeof(why));
 	if (e)
 		snprintf(z->last_error, sizeof(z->last_error), "%s", why);
 	return e;

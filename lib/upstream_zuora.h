@@ -48,6 +48,11 @@ struct zuora_client;
 struct zuora_client *zuora_new(const struct zuora_options *o, char *why, size_t whylen);
 void zuora_free(struct zuora_client *z);
 
+/* Bound the following calls on z, each as a whole (token wait and
+ * request, retries and their waits), by deadline_ns on the now_ns()
+ * clock; 0 removes the bound (upstream_set_deadline). */
+void zuora_set_deadline(struct zuora_client *z, uint64_t deadline_ns);
+
 /* The reason for the last failed call (static storage in z). */
 const char *zuora_last_error(const struct zuora_client *z);
 

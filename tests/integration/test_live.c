@@ -99,6 +99,61 @@ static void test_read_through(void **state)
 	itest_sim_post(&sim, "/_sim/reset", "{}");
 }
 
+/* The channel of sub read through Zuora (origin "live"). */
+static void assert_live(const char *sub)
+{
+	json_t *d = get_channel(sub, 200);
+
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+		d, "freshness"), "zuora"), "origin")), "live");
+	json_decref(d);
+}
+
+/*
+ * A read-through retries a transient Zuora answer (up to 3 attempts)
+ * within RESELLERD_READTHROUGH_TIMEOUT_MS (1.5 s here): a 429 whose
+ * Retry-After fits, a retryable success:false category; a persistent 503
+ * is a 503 within the bound; a Retry-After that does not fit fails at
+ * once.
+ */
+static void test_read_through_retries(void **state)
+{
+	double t0;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000005\","
+		       "\"kind\":\"retry_after\",\"retry_after\":1}");
+	t0 = itest_now();
+	assert_live("A-S00000005");
+	assert_true(itest_now() - t0 >= 0.9); /* Retry-After honoured */
+	assert_int_equal(itest_sim_stat(&sim, "statuses.429"), 1);
+
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000006\","
+		       "\"kind\":\"zuora_success_false\",\"code\":50000061}");
+	assert_live("A-S00000006");
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 2);
+
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000008\","
+		       "\"kind\":\"status\",\"status\":503,\"count\":-1}");
+	t0 = itest_now();
+	json_decref(get_channel("A-S00000008", 503));
+	assert_true(itest_now() - t0 < 2.5);
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 3);
+
+	/* Retry-After: 5 does not fit in 1.5 s: 503 at once, one request. */
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000001\","
+		       "\"kind\":\"retry_after\",\"retry_after\":5}");
+	t0 = itest_now();
+	json_decref(get_channel("A-S00000001", 503));
+	assert_true(itest_now() - t0 < 1.0);
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 1);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+}
+
 static long post_webhook(const char *nid, const char *body, const char *sig_header)
 {
 	const char *hdrs[] = {"Content-Type: application/json", nid, sig_header, NULL};
@@ -403,6 +458,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_through),
+		cmocka_unit_test(test_read_through_retries),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
 		cmocka_unit_test(test_vp_channel_notes_end_to_end),
