@@ -46,7 +46,9 @@ struct sync {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool running;     /* a run is in progress */
-	bool trigger;     /* the background thread should run now */
+	bool bg_running;  /* the background thread took a trigger and is running */
+	bool trigger;     /* the background thread should run (again) as soon as it
+			   * can: POSTs while a run is in progress coalesce here */
 	bool stop;
 	bool started;
 	unsigned interval_s;
@@ -787,6 +789,7 @@ static void *background(void *arg)
 			continue;
 		}
 		s->trigger = false;
+		s->bg_running = true;
 		pthread_mutex_unlock(&s->mu);
 		e = sync_run(s, false, SYNC_SOURCE_ALL, &rep);
 		if (rep.busy)
@@ -798,7 +801,10 @@ static void *background(void *arg)
 				 (unsigned long long)rep.rows, (unsigned long long)rep.pages,
 				 rep.seconds);
 		pthread_mutex_lock(&s->mu);
+		s->bg_running = false;
 		deadline_in(&next, s->interval_s);
+		/* A trigger that came during the run starts the next one now
+		 * (the loop sees s->trigger). */
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -820,18 +826,22 @@ void sync_start_background(struct sync *s, unsigned interval_s)
 	pthread_mutex_unlock(&s->mu);
 }
 
-bool sync_trigger(struct sync *s)
+enum sync_trigger_result sync_trigger(struct sync *s)
 {
-	bool ok;
+	enum sync_trigger_result r;
 
 	pthread_mutex_lock(&s->mu);
-	ok = s->started && !s->stop && !s->running;
-	if (ok) {
+	if (!s->started || s->stop) {
+		r = SYNC_TRIGGER_UNAVAILABLE;
+	} else {
+		/* In progress: at most one run waits behind it (s->trigger is
+		 * a flag, so requests coalesce). */
+		r = s->running || s->bg_running ? SYNC_TRIGGER_QUEUED : SYNC_TRIGGER_STARTED;
 		s->trigger = true;
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
-	return ok;
+	return r;
 }
 
 void sync_stop(struct sync *s)

@@ -139,9 +139,17 @@ enum err sync_run(struct sync *s, bool full, int source_mask, struct sync_report
  */
 void sync_start_background(struct sync *s, unsigned interval_s);
 
-/* Wake the background thread for a run now. false when a run is already
- * in progress or the thread is not started. */
-bool sync_trigger(struct sync *s);
+enum sync_trigger_result {
+	SYNC_TRIGGER_STARTED = 0, /* the background thread starts a run now */
+	SYNC_TRIGGER_QUEUED,      /* a run is in progress: one more starts as
+				   * soon as it ends (coalesced: however many
+				   * triggers come meanwhile, one run) */
+	SYNC_TRIGGER_UNAVAILABLE, /* the background thread is not started */
+};
+
+/* Ask the background thread for a run (DESIGN.md: POST /v1/sync starts
+ * one), also while one is in progress, e.g. the startup run. */
+enum sync_trigger_result sync_trigger(struct sync *s);
 
 /* Is a run in progress (any thread)? */
 bool sync_running(struct sync *s);

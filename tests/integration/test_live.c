@@ -428,6 +428,71 @@ static void test_vp_channel_notes_end_to_end(void **state)
 	json_decref(d);
 }
 
+/* POST /v1/sync as admin: the 202 body (caller frees). */
+static json_t *post_sync(void)
+{
+	const char *hdrs[] = {auth_admin, NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/v1/sync", srv.base);
+	assert_int_equal(itest_http("POST", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 202);
+	j = itest_json(&r);
+	itest_resp_free(&r);
+	return j;
+}
+
+/*
+ * DESIGN.md: "POST /v1/sync (admin scope) starts one". While a run is in
+ * progress the request is queued (202, queued: true), not refused; the
+ * queued run follows the current one, once for all requests meanwhile.
+ */
+static void test_sync_post_during_a_run_is_queued(void **state)
+{
+	const char *hdrs[] = {auth_read, NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j;
+	double t0;
+	bool running = true;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\","
+		       "\"kind\":\"stall\",\"seconds\":2}");
+	j = post_sync();
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "started");
+	assert_true(json_is_false(json_object_get(j, "queued")));
+	json_decref(j);
+	itest_sleep_ms(300); /* the run is on its stalled query */
+	for (int i = 0; i < 2; i++) {
+		j = post_sync();
+		assert_string_equal(json_string_value(json_object_get(j, "status")), "queued");
+		assert_true(json_is_true(json_object_get(j, "queued")));
+		assert_non_null(json_string_value(json_object_get(j, "detail")));
+		json_decref(j);
+	}
+	/* Two runs of three ZOQL queries each, then idle. */
+	snprintf(url, sizeof(url), "%s/v1/sync/status", srv.base);
+	t0 = itest_now();
+	while (itest_now() - t0 < 30) {
+		assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+		j = itest_json(&r);
+		running = json_is_true(json_object_get(j, "running"));
+		json_decref(j);
+		itest_resp_free(&r);
+		if (!running && itest_sim_stat(&sim, "routes.POST /v1/action/query") >= 6)
+			break;
+		itest_sleep_ms(100);
+	}
+	assert_false(running);
+	itest_sleep_ms(500);
+	assert_int_equal(itest_sim_stat(&sim, "routes.POST /v1/action/query"), 6);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+}
+
 /*
  * UPSTREAM.md 1.2: "Reuse tokens until they expire"; "On a 401, get a new
  * token and retry once". Every token dies; then two sync runs (three
@@ -462,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
 		cmocka_unit_test(test_vp_channel_notes_end_to_end),
+		cmocka_unit_test(test_sync_post_during_a_run_is_queued),
 		cmocka_unit_test(test_one_token_per_source),
 	};
 

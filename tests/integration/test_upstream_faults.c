@@ -796,6 +796,74 @@ static void test_drip_hits_the_low_speed_limit_in_a_sync(void **state)
 	rig_close(g);
 }
 
+/* ZOQL queries the simulator saw since its last reset. */
+static long zoql_queries(const struct rig *g)
+{
+	return itest_sim_stat(&g->sim, "routes.POST /v1/action/query");
+}
+
+/*
+ * DESIGN.md: "POST /v1/sync starts one". A trigger while a run is in
+ * progress (here the startup run of RESELLERD_SYNC_INTERVAL > 0, held by
+ * a stalled query) is queued, not refused: one more run starts when it
+ * ends, however many triggers came meanwhile.
+ */
+static void test_trigger_during_a_run_is_queued(void **state)
+{
+	struct rig *g = &the_rig; /* no server: the syncer runs here */
+	struct store_options so;
+	struct config cfg;
+	struct store *store;
+	struct sync *s;
+	char err[512];
+	double t0;
+
+	(void)state;
+	rig_open(g, NULL);
+	in_env[0][1] = g->db.url;
+	in_env[1][1] = g->sim.base;
+	in_env[2][1] = g->sim.base;
+	in_env[3][1] = ca_pem;
+	if (!config_load(&cfg, in_getenv, err, sizeof(err)))
+		fail_msg("%s", err);
+	memset(&so, 0, sizeof(so));
+	so.url = g->db.url;
+	so.pool_size = 4;
+	so.checkout_timeout_ms = 5000;
+	so.statement_timeout_ms = 10000;
+	so.connect_timeout_s = 5;
+	so.application_name = "itest-faults";
+	store = store_open(&so);
+	s = sync_new(&cfg, store, NULL);
+	itest_sim_post(&g->sim, "/_sim/reset", "{}");
+	itest_sim_post(&g->sim, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\","
+			      "\"kind\":\"stall\",\"seconds\":2}");
+	sync_start_background(s, 300); /* the startup run begins at once */
+	t0 = itest_now();
+	while (!sync_running(s) && itest_now() - t0 < 10)
+		itest_sleep_ms(10);
+	assert_true(sync_running(s));
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	/* The startup run (3 ZOQL queries) and one more, not three more. */
+	t0 = itest_now();
+	while ((zoql_queries(g) < 6 || sync_running(s)) && itest_now() - t0 < 30)
+		itest_sleep_ms(50);
+	assert_int_equal(zoql_queries(g), 6);
+	itest_sleep_ms(1000);
+	assert_false(sync_running(s));
+	assert_int_equal(zoql_queries(g), 6);
+	/* Idle again: a trigger starts a run. */
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_STARTED);
+	sync_stop(s);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_UNAVAILABLE);
+	sync_free(s);
+	store_close(store);
+	config_release(&cfg);
+	rig_close(g);
+}
+
 struct rows {
 	size_t n, with_ssp;
 };
@@ -970,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_drip_hits_the_low_speed_limit_in_a_sync, rig_teardown),
 		cmocka_unit_test_teardown(test_zoql_transport_failure_is_not_a_missing_field, rig_teardown),
 		cmocka_unit_test_teardown(test_tokens_reused_and_401_retried_once, rig_teardown),
+		cmocka_unit_test_teardown(test_trigger_during_a_run_is_queued, rig_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
