@@ -129,7 +129,11 @@ enum err upstream_token_get(struct upstream_token *t, uint64_t deadline_ns,
 				return ERR_TIMEOUT;
 			}
 		}
-		if (t->fetches_done != seen && t->last_err) {
+		/* Its error is ours too (one token request when Zuora refuses
+		 * the credentials or is down), except a timeout: that may be
+		 * the fetching thread's own bound (a read-through's), shorter
+		 * than ours; then the loop lets us fetch ourselves. */
+		if (t->fetches_done != seen && t->last_err && t->last_err != ERR_TIMEOUT) {
 			e = t->last_err;
 			snprintf(why, whylen, "%s", t->last_why);
 			pthread_mutex_unlock(&t->mu);

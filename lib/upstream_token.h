@@ -7,7 +7,8 @@
  * an extra string (Salesforce's instance_url).
  *
  * Only one thread fetches at a time: the others wait for its answer and
- * reuse it (or return its error). A 401 invalidates the token by
+ * reuse it (or return its error; after a timeout, which may be the
+ * fetching thread's own shorter bound, a waiter fetches itself). A 401 invalidates the token by
  * generation: upstream_token_invalidate(t, gen) clears it only when gen is
  * still the current token, so a 401 on a token that another thread has
  * already replaced triggers no further fetch. Thread-safe throughout.
@@ -43,7 +44,8 @@ void upstream_token_free(struct upstream_token *t);
  * The current token into out, fetching one with fetch(cls, ...) when there
  * is none or it is due for refresh. While another thread fetches, wait for
  * it (until deadline_ns on the now_ns() clock; 0: no deadline, the fetch
- * itself is bounded) and take its token or its error. Errors: what the
+ * itself is bounded) and take its token or its error (but after its
+ * ERR_TIMEOUT, fetch again here). Errors: what the
  * fetch returned (reason in why), ERR_TIMEOUT at the deadline. out is
  * zeroed on error.
  */

@@ -26,6 +26,7 @@ struct fake {
 	atomic_int calls;
 	unsigned delay_ms;
 	enum err result;
+	enum err first_result; /* the first call's answer, when result is OK */
 	uint64_t refresh_in_ns;
 };
 
@@ -44,9 +45,9 @@ static enum err fake_fetch(void *cls, char **token, char **extra, uint64_t *refr
 	char buf[32];
 
 	sleep_ms(f->delay_ms);
-	if (f->result) {
+	if (f->result || (n == 1 && f->first_result)) {
 		snprintf(why, whylen, "token: refused %d", n);
-		return f->result;
+		return f->result ? f->result : f->first_result;
 	}
 	snprintf(buf, sizeof(buf), "tok-%d", n);
 	*token = xstrdup(buf);
@@ -181,6 +182,30 @@ static void test_failed_fetch_is_every_waiters_answer(void **state)
 	upstream_token_free(t);
 }
 
+/* A fetch that timed out (perhaps on a read-through's short bound) is
+ * not the answer of threads that may wait longer: one of them fetches. */
+static void test_timeout_is_not_shared(void **state)
+{
+	struct upstream_token *t = upstream_token_new();
+	struct fake f = {.delay_ms = 50, .first_result = ERR_TIMEOUT};
+	struct caller cs[NTHREADS];
+	int i, timeouts = 0;
+
+	(void)state;
+	assert_int_equal(race(t, &f, 0, cs), 2);
+	for (i = 0; i < NTHREADS; i++) {
+		if (cs[i].e == ERR_TIMEOUT) {
+			timeouts++;
+			continue;
+		}
+		assert_int_equal(cs[i].e, ERR_OK);
+		assert_string_equal(cs[i].v.token, "tok-2");
+	}
+	assert_int_equal(timeouts, 1);
+	release_all(cs);
+	upstream_token_free(t);
+}
+
 static void test_waiter_deadline(void **state)
 {
 	struct upstream_token *t = upstream_token_new();
@@ -216,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_one_fetch_for_many_threads),
 		cmocka_unit_test(test_refreshed_before_expiry),
 		cmocka_unit_test(test_failed_fetch_is_every_waiters_answer),
+		cmocka_unit_test(test_timeout_is_not_shared),
 		cmocka_unit_test(test_waiter_deadline),
 	};
 
