@@ -1,5 +1,6 @@
 /*
- * POST /v1/sync (admin) starts a sync in the background thread; GET
+ * POST /v1/sync (admin) starts a sync in the background thread, or queues
+ * one behind the run in progress (at most one waits); GET
  * /v1/sync/status reports, per source and object, the watermark, the last
  * success and error, rows and lag. The same figures feed /metrics.
  */
@@ -106,9 +107,19 @@ HANDLER(h_sync_start)
 		respond_problem(res, req, ERR_UNAVAILABLE, "sync is not running in this process");
 		return;
 	}
-	if (!sync_trigger(app->sync)) {
-		respond_problem(res, req, ERR_CONFLICT, "a sync is already running; see GET /v1/sync/status");
+	switch (sync_trigger(app->sync)) {
+	case SYNC_TRIGGER_STARTED:
+		respond_json(res, 202, json_pack("{s:s, s:b}", "status", "started", "queued", 0));
+		return;
+	case SYNC_TRIGGER_QUEUED:
+		respond_json(res, 202, json_pack(
+			"{s:s, s:b, s:s}", "status", "queued", "queued", 1, "detail",
+			"a sync is running; another one starts as soon as it ends "
+			"(requests meanwhile share it); see GET /v1/sync/status"));
+		return;
+	case SYNC_TRIGGER_UNAVAILABLE:
+	default:
+		respond_problem(res, req, ERR_UNAVAILABLE, "sync is not running in this process");
 		return;
 	}
-	respond_json(res, 202, json_pack("{s:s}", "status", "started"));
 }

@@ -10,11 +10,13 @@
 
 #include "log.h"
 #include "store_sync.h"
+#include "sync.h"
 #include "upstream_zuora.h"
 #include "util.h"
 
 #define INBOX_BATCH 32
 #define MAX_CLIENTS 65 /* read-through concurrency (<= 64) + the inbox worker */
+#define READ_ATTEMPTS 3 /* per Zuora request, the first included */
 
 struct refresh {
 	struct app *app;
@@ -26,9 +28,13 @@ struct refresh {
 	pthread_cond_t cv;
 	bool kicked, stop;
 	/* Zuora clients, each used by one thread at a time (libcurl handles
-	 * are never shared) and kept, with their OAuth tokens, for reuse. */
+	 * are never shared) and kept for reuse (connections stay open). */
 	struct zuora_client *clients[MAX_CLIENTS];
 	bool busy[MAX_CLIENTS];
+	/* The one Zuora token of the process: the syncer's when there is
+	 * one (service.c frees refresh first), else ours. */
+	struct upstream_token *tokens;
+	bool own_tokens;
 };
 
 struct refresh *refresh_new(struct app *app)
@@ -38,6 +44,12 @@ struct refresh *refresh_new(struct app *app)
 	r->app = app;
 	r->configured = !str_empty(app->cfg.zuora_base_url);
 	atomic_init(&r->in_flight, 0);
+	if (app->sync) {
+		r->tokens = sync_zuora_tokens(app->sync);
+	} else {
+		r->tokens = upstream_token_new();
+		r->own_tokens = true;
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	return r;
@@ -69,10 +81,14 @@ static struct zuora_client *client_take(struct refresh *r, size_t *slot, char *w
 	o.ssp_field = cfg->zuora_sspchannel_field;
 	o.ca_file = cfg->ca_file;
 	o.metrics = r->app->metrics;
-	/* One bounded attempt per call: the caller is waiting. */
+	o.tokens = r->tokens;
+	/* Up to three attempts per call (a 429, a 5xx, a retryable Zuora
+	 * category), but a read-through as a whole stays within
+	 * RESELLERD_READTHROUGH_TIMEOUT_MS (zuora_set_deadline): a wait
+	 * that does not fit answers at once. */
 	o.tuning.timeout_ms = (unsigned)cfg->readthrough_timeout_ms;
 	o.tuning.connect_timeout_ms = (unsigned)(cfg->readthrough_timeout_ms < 5000 ? cfg->readthrough_timeout_ms : 5000);
-	o.tuning.max_attempts = 1;
+	o.tuning.max_attempts = READ_ATTEMPTS;
 	r->clients[i] = zuora_new(&o, why, whylen);
 	if (!r->clients[i]) {
 		pthread_mutex_lock(&r->mu);
@@ -187,10 +203,11 @@ static enum err store_fetched(struct refresh *r, struct fetched *f, const char *
  * subscription sub_key (with both its accounts) and/or the account
  * acct_key (id or number, with its contacts), either may be NULL. The
  * upsert fires the change feed, so every cached decision built from these
- * records goes stale. ERR_NOT_FOUND: Zuora knows none of them.
+ * records goes stale. ERR_NOT_FOUND: Zuora knows none of them. The Zuora
+ * reads end by deadline_ns (now_ns() clock; 0: only per attempt bounds).
  */
 static enum err fetch_and_store(struct refresh *r, const char *sub_key, const char *acct_key,
-				const char *origin)
+				const char *origin, uint64_t deadline_ns)
 {
 	struct zuora_client *z;
 	struct fetched f;
@@ -204,6 +221,7 @@ static enum err fetch_and_store(struct refresh *r, const char *sub_key, const ch
 		log_warn("read-through: %s", why);
 		return ERR_UNAVAILABLE;
 	}
+	zuora_set_deadline(z, deadline_ns);
 	if (sub_key)
 		e = fetch_subscription(z, sub_key, &f);
 	if (!e && acct_key) {
@@ -222,6 +240,14 @@ static enum err fetch_and_store(struct refresh *r, const char *sub_key, const ch
 	return e;
 }
 
+/* A read's bound as a whole: RESELLERD_READTHROUGH_TIMEOUT_MS from now
+ * (a webhook refresh too: a long Retry-After must not hold the inbox
+ * worker or its shutdown; the inbox retries later). */
+static uint64_t read_deadline(const struct refresh *r)
+{
+	return now_ns() + (uint64_t)r->app->cfg.readthrough_timeout_ms * 1000000u;
+}
+
 enum err refresh_read_through(struct refresh *r, const char *key, const char *origin)
 {
 	enum err e;
@@ -232,7 +258,7 @@ enum err refresh_read_through(struct refresh *r, const char *key, const char *or
 		atomic_fetch_sub(&r->in_flight, 1);
 		return ERR_UNAVAILABLE;
 	}
-	e = fetch_and_store(r, key, NULL, origin);
+	e = fetch_and_store(r, key, NULL, origin, read_deadline(r));
 	atomic_fetch_sub(&r->in_flight, 1);
 	metrics_inc(r->app->metrics, e == ERR_OK ? MC_READTHROUGH_OK : MC_READTHROUGH_FAILED, 1);
 	if (e && e != ERR_NOT_FOUND)
@@ -254,7 +280,8 @@ static void drain_inbox(struct refresh *r)
 		enum err e = ERR_OK;
 
 		if (r->configured && (sub[0] || acct[0]))
-			e = fetch_and_store(r, sub[0] ? sub : NULL, acct[0] ? acct : NULL, "webhook");
+			e = fetch_and_store(r, sub[0] ? sub : NULL, acct[0] ? acct : NULL, "webhook",
+					    read_deadline(r));
 		/* Done unless Zuora failed: a record Zuora does not know, or
 		 * a key it cannot be asked about, is done too. */
 		store_inbox_done(r->app->store, items[i].notification_id,
@@ -323,6 +350,8 @@ void refresh_free(struct refresh *r)
 	refresh_stop(r);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		zuora_free(r->clients[i]);
+	if (r->own_tokens)
+		upstream_token_free(r->tokens);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r);

@@ -5,7 +5,10 @@
  *    reads it (and both accounts with their contacts) from Zuora, stores
  *    it with origin "live", and the lookup classifies it. Bounded: at most
  *    RESELLERD_READTHROUGH_CONCURRENCY at once (others get 503 at once),
- *    each within RESELLERD_READTHROUGH_TIMEOUT_MS.
+ *    each within RESELLERD_READTHROUGH_TIMEOUT_MS as a whole. A transient
+ *    Zuora answer (429, 5xx, a retryable category) is retried, up to 3
+ *    attempts per request, when the wait (Retry-After or backoff) fits in
+ *    the time left; otherwise it fails at once.
  *  - Webhooks: a thread drains the webhook inbox, re-reading each named
  *    record: a subscription the same way (origin "webhook"), an account
  *    (AccountId or AccountNumber) with its bill-to and sold-to contacts

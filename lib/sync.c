@@ -38,11 +38,17 @@ struct sync {
 	void (*progress)(void *cls, const struct sync_progress *p);
 	void *progress_cls;
 
+	/* One OAuth token per source for every run and fetcher (and the
+	 * read-through, via sync_zuora_tokens): UPSTREAM.md 1.2. */
+	struct upstream_token *zuora_tokens, *sf_tokens;
+
 	atomic_bool cancel;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool running;     /* a run is in progress */
-	bool trigger;     /* the background thread should run now */
+	bool bg_running;  /* the background thread took a trigger and is running */
+	bool trigger;     /* the background thread should run (again) as soon as it
+			   * can: POSTs while a run is in progress coalesce here */
 	bool stop;
 	bool started;
 	unsigned interval_s;
@@ -84,6 +90,8 @@ struct sync *sync_new(const struct config *cfg, struct store *store, struct metr
 	s->store = store;
 	s->metrics = m;
 	default_tuning(&s->tuning, cfg);
+	s->zuora_tokens = upstream_token_new();
+	s->sf_tokens = upstream_token_new();
 	atomic_init(&s->cancel, false);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -100,7 +108,14 @@ void sync_free(struct sync *s)
 	sync_stop(s);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	upstream_token_free(s->zuora_tokens);
+	upstream_token_free(s->sf_tokens);
 	free(s);
+}
+
+struct upstream_token *sync_zuora_tokens(struct sync *s)
+{
+	return s->zuora_tokens;
 }
 
 void sync_get_tuning(const struct sync *s, struct sync_tuning *out)
@@ -323,6 +338,7 @@ static struct zuora_client *new_zuora(struct sync *s, char *why, size_t whylen)
 	zo.tuning = s->tuning.upstream;
 	zo.metrics = s->metrics;
 	zo.cancel = &s->cancel;
+	zo.tokens = s->zuora_tokens;
 	return zuora_new(&zo, why, whylen);
 }
 
@@ -345,6 +361,7 @@ static struct sf_client *new_sf(struct sync *s, char *why, size_t whylen)
 	so.tuning = s->tuning.upstream;
 	so.metrics = s->metrics;
 	so.cancel = &s->cancel;
+	so.tokens = s->sf_tokens;
 	return sf_new(&so, why, whylen);
 }
 
@@ -772,6 +789,7 @@ static void *background(void *arg)
 			continue;
 		}
 		s->trigger = false;
+		s->bg_running = true;
 		pthread_mutex_unlock(&s->mu);
 		e = sync_run(s, false, SYNC_SOURCE_ALL, &rep);
 		if (rep.busy)
@@ -783,7 +801,10 @@ static void *background(void *arg)
 				 (unsigned long long)rep.rows, (unsigned long long)rep.pages,
 				 rep.seconds);
 		pthread_mutex_lock(&s->mu);
+		s->bg_running = false;
 		deadline_in(&next, s->interval_s);
+		/* A trigger that came during the run starts the next one now
+		 * (the loop sees s->trigger). */
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -805,18 +826,22 @@ void sync_start_background(struct sync *s, unsigned interval_s)
 	pthread_mutex_unlock(&s->mu);
 }
 
-bool sync_trigger(struct sync *s)
+enum sync_trigger_result sync_trigger(struct sync *s)
 {
-	bool ok;
+	enum sync_trigger_result r;
 
 	pthread_mutex_lock(&s->mu);
-	ok = s->started && !s->stop && !s->running;
-	if (ok) {
+	if (!s->started || s->stop) {
+		r = SYNC_TRIGGER_UNAVAILABLE;
+	} else {
+		/* In progress: at most one run waits behind it (s->trigger is
+		 * a flag, so requests coalesce). */
+		r = s->running || s->bg_running ? SYNC_TRIGGER_QUEUED : SYNC_TRIGGER_STARTED;
 		s->trigger = true;
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
-	return ok;
+	return r;
 }
 
 void sync_stop(struct sync *s)

@@ -11,7 +11,8 @@
  *
  * Inside a run, objects are synced concurrently: tuning.workers threads,
  * each with its own database session, take objects (largest first); per
- * object a fetcher thread with its own upstream client reads and parses
+ * object a fetcher thread with its own upstream client (sharing the
+ * syncer's one token per source) reads and parses
  * page k+1 while the worker commits page k. The session that took the
  * advisory lock holds it until every worker is done, and the workers hold
  * a shared lock that a later syncer also checks (store_sync.h). A full run
@@ -30,6 +31,7 @@
 #include "store.h"
 #include "store_sync.h"
 #include "upstream.h"
+#include "upstream_token.h"
 
 enum sync_source_flags {
 	SYNC_SOURCE_ZUORA = 1 << 0,
@@ -92,6 +94,12 @@ struct sync;
 struct sync *sync_new(const struct config *cfg, struct store *store, struct metrics *m);
 void sync_free(struct sync *s);
 
+/* The Zuora token cache every client of this syncer uses (borrowed: lives
+ * until sync_free). Other Zuora clients of the process (read-through,
+ * webhooks) pass it as zuora_options.tokens, so the process holds one
+ * token per source (UPSTREAM.md 1.2: reuse tokens until they expire). */
+struct upstream_token *sync_zuora_tokens(struct sync *s);
+
 /* Replace the tuning (before runs start; t is copied). */
 void sync_set_tuning(struct sync *s, const struct sync_tuning *t);
 /* The tuning in effect (the defaults and the configuration's upstream
@@ -131,9 +139,17 @@ enum err sync_run(struct sync *s, bool full, int source_mask, struct sync_report
  */
 void sync_start_background(struct sync *s, unsigned interval_s);
 
-/* Wake the background thread for a run now. false when a run is already
- * in progress or the thread is not started. */
-bool sync_trigger(struct sync *s);
+enum sync_trigger_result {
+	SYNC_TRIGGER_STARTED = 0, /* the background thread starts a run now */
+	SYNC_TRIGGER_QUEUED,      /* a run is in progress: one more starts as
+				   * soon as it ends (coalesced: however many
+				   * triggers come meanwhile, one run) */
+	SYNC_TRIGGER_UNAVAILABLE, /* the background thread is not started */
+};
+
+/* Ask the background thread for a run (DESIGN.md: POST /v1/sync starts
+ * one), also while one is in progress, e.g. the startup run. */
+enum sync_trigger_result sync_trigger(struct sync *s);
 
 /* Is a run in progress (any thread)? */
 bool sync_running(struct sync *s);

@@ -24,6 +24,7 @@ struct upstream {
 	char errbuf[CURL_ERROR_SIZE];
 	bool too_big;
 	char why[256]; /* the last attempt's transport failure, "" if none */
+	uint64_t deadline_ns; /* now_ns() bound on whole calls; 0: none */
 };
 
 /* What one attempt's body receives. */
@@ -87,6 +88,22 @@ void upstream_response_release(struct upstream_response *res)
 const char *upstream_last_error(const struct upstream *u)
 {
 	return u->why;
+}
+
+void upstream_set_deadline(struct upstream *u, uint64_t deadline_ns)
+{
+	u->deadline_ns = deadline_ns;
+}
+
+/* Milliseconds left before u's deadline (UINT64_MAX: none; 0: passed). */
+static uint64_t left_ms(const struct upstream *u)
+{
+	uint64_t now;
+
+	if (!u->deadline_ns)
+		return UINT64_MAX;
+	now = now_ns();
+	return now >= u->deadline_ns ? 0 : (u->deadline_ns - now) / 1000000u;
 }
 
 static bool cancelled(const atomic_bool *cancel)
@@ -216,8 +233,15 @@ static enum err setup(struct upstream *u, const struct upstream_request *req,
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)t->connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)t->timeout_ms);
+	{
+		/* An attempt never outlives the call's deadline. */
+		uint64_t left = left_ms(u);
+		uint64_t total = left < t->timeout_ms ? left : t->timeout_ms;
+		uint64_t conn = left < t->connect_timeout_ms ? left : t->connect_timeout_ms;
+
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(conn ? conn : 1));
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(total ? total : 1));
+	}
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)t->low_speed_limit);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)t->low_speed_time_s);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
@@ -377,6 +401,7 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		       struct upstream_response *res)
 {
 	unsigned tries = 0, reauths = 0;
+	bool just_reauthed = false; /* the last attempt carried a new token */
 	enum err e = ERR_UNAVAILABLE;
 
 	memset(res, 0, sizeof(*res));
@@ -384,15 +409,23 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 	while (tries < u->o.tuning.max_attempts) {
 		enum upstream_verdict v = UPSTREAM_ACCEPT;
 		long retry_after = 0;
+		unsigned wait;
 		bool transient;
 
 		if (cancelled(u->o.cancel)) {
 			snprintf(u->why, sizeof(u->why), "cancelled");
 			return ERR_UNAVAILABLE;
 		}
+		if (left_ms(u) == 0) {
+			snprintf(u->why, sizeof(u->why), "out of time for the request");
+			count(u, u->o.counters.errors);
+			return ERR_TIMEOUT;
+		}
 		tries++;
 		res->attempts = tries;
 		e = attempt(u, req, res, &retry_after, &transient);
+		if (e || res->status != 401)
+			just_reauthed = false;
 		if (e && !transient)
 			break;
 		if (!e) {
@@ -406,11 +439,15 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 			if (v == UPSTREAM_ACCEPT)
 				return ERR_OK;
 			if (v == UPSTREAM_REAUTH) {
-				/* Twice: a token may be revoked again right after
-				 * the refresh (another client's refresh, a rotation). */
-				if (reauths >= 2 || !req->reauth)
+				/* UPSTREAM.md 1.2: "On a 401, get a new token and
+				 * retry once": a 401 on the retry that followed a
+				 * new token goes to the caller. A 401 after other
+				 * retries (a 429 wait, a 503) is a new expiry and
+				 * gets its own new token, at most two per call. */
+				if (just_reauthed || reauths >= 2 || !req->reauth)
 					return ERR_OK; /* the caller sees the 401 */
 				reauths++;
+				just_reauthed = true;
 				tries--; /* a fresh token is not a retry */
 				e = req->reauth(req->cls, req);
 				if (e)
@@ -420,10 +457,18 @@ enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		}
 		if (tries >= u->o.tuning.max_attempts)
 			break;
+		wait = wait_ms(u, tries, retry_after);
+		if ((uint64_t)wait >= left_ms(u)) {
+			/* The wait (a Retry-After, a backoff) would not leave
+			 * time for another attempt: answer with this one now. */
+			log_info("%s: no time left to retry %s after %s (wait %u ms)", u->o.name,
+				 req->method, e ? err_slug(e) : "a transient answer", wait);
+			break;
+		}
 		count(u, u->o.counters.retries);
 		log_info("%s: retry %u of %s after %s", u->o.name, tries, req->method,
 			 e ? err_slug(e) : "a transient answer");
-		if (!upstream_sleep_ms(u->o.cancel, wait_ms(u, tries, retry_after))) {
+		if (!upstream_sleep_ms(u->o.cancel, wait)) {
 			snprintf(u->why, sizeof(u->why), "cancelled");
 			return ERR_UNAVAILABLE;
 		}

@@ -7,8 +7,9 @@
  * response body is capped (10 MiB) while it streams, redirects are never
  * followed, TLS is verified, and plain http is allowed only to a loopback
  * host. Transient failures are retried with jittered exponential backoff,
- * honouring Retry-After; a 401 triggers a re-authentication (at most two
- * per call: a fresh token can be revoked again while the call retries).
+ * honouring Retry-After; a 401 triggers a re-authentication and one retry
+ * (UPSTREAM.md 1.2); a 401 on that retry goes to the caller. (A 401 after
+ * other retries in between is a new expiry: at most two per call.)
  *
  * Only lib/upstream*.c include <curl/curl.h>; this header does not.
  */
@@ -112,6 +113,16 @@ void upstream_free(struct upstream *u);
 enum err upstream_call(struct upstream *u, struct upstream_request *req,
 		       struct upstream_response *res);
 void upstream_response_release(struct upstream_response *res);
+
+/*
+ * Bound every following upstream_call on u (all attempts and waits) by
+ * deadline_ns on the now_ns() clock; 0 removes the bound. An attempt's
+ * timeouts shrink to the time left; a retry whose wait (backoff or
+ * Retry-After) would reach the deadline is not made: the call returns
+ * what the last attempt got at once. With no time left a call returns
+ * ERR_TIMEOUT.
+ */
+void upstream_set_deadline(struct upstream *u, uint64_t deadline_ns);
 
 /*
  * Why the last attempt of the last upstream_call on u failed below HTTP,

@@ -24,7 +24,10 @@ struct sf_client {
 	unsigned batch_size;
 	bool no_vp_notes; /* the org has no such field: query without it */
 	bool no_query_all; /* /queryAll answered 404: use /query from then on */
-	char *token, *instance_url;
+	struct upstream_token *tokens; /* shared by the process's clients */
+	bool own_tokens;               /* no cache was given: ours */
+	struct upstream_token_value tok; /* token and instance_url (extra) in use */
+	char *instance_url;            /* trimmed copy of tok.extra */
 	char last_error[256];
 };
 
@@ -110,6 +113,11 @@ struct sf_client *sf_new(const struct sf_options *o, char *why, size_t whylen)
 	uo.counters.retries = MC_UPSTREAM_SALESFORCE_RETRIES;
 	uo.cancel = o->cancel;
 	c->u = upstream_new(&uo);
+	c->tokens = o->tokens;
+	if (!c->tokens) {
+		c->tokens = upstream_token_new();
+		c->own_tokens = true;
+	}
 	return c;
 }
 
@@ -126,7 +134,9 @@ void sf_free(struct sf_client *c)
 	free(c->f_resale);
 	free(c->f_distributor);
 	free(c->f_vp_notes);
-	free(c->token);
+	upstream_token_value_release(&c->tok);
+	if (c->own_tokens)
+		upstream_token_free(c->tokens);
 	free(c->instance_url);
 	free(c);
 }
@@ -205,8 +215,12 @@ static enum err transport_error(struct sf_client *c, const char *what, enum err 
 
 /* ===== OAuth ===== */
 
-static enum err authenticate(struct sf_client *c)
+/* upstream_token_fetch_fn: the token request on this client's handle;
+ * extra is the instance_url. */
+static enum err authenticate(void *cls, char **token, char **extra, uint64_t *refresh_in_ns,
+			     char *whyout, size_t whylen)
 {
+	struct sf_client *c = cls;
 	struct upstream_request req;
 	struct upstream_response res;
 	struct buf form, url;
@@ -259,14 +273,39 @@ static enum err authenticate(struct sf_client *c)
 		e = fail(c, ERR_UPSTREAM, "token: instance_url refused: %s", why);
 		goto out;
 	}
-	free(c->token);
-	free(c->instance_url);
-	c->token = xstrdup(tok);
-	c->instance_url = trim_slash(inst);
+	*token = xstrdup(tok);
+	*extra = trim_slash(inst);
+	*refresh_in_ns = 0; /* no expires_in: until a 401 */
+	log_info("salesforce: new access token");
 out:
+	if (e)
+		snprintf(whyout, whylen, "%s", c->last_error[0] ? c->last_error :
+			 "token: the token request failed");
 	json_decref(j);
 	upstream_response_release(&res);
 	return e;
+}
+
+/* The shared token and instance_url into c: the cached ones, or one
+ * token request for the whole process (other threads wait for it). */
+static enum err ensure_token(struct sf_client *c)
+{
+	char why[256];
+	enum err e;
+
+	upstream_token_value_release(&c->tok);
+	e = upstream_token_get(c->tokens, 0, authenticate, c, &c->tok, why, sizeof(why));
+	if (e) {
+		snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+		return e;
+	}
+	if (!c->tok.extra) {
+		upstream_token_value_release(&c->tok);
+		return fail(c, ERR_INTERNAL, "token: no instance_url cached");
+	}
+	free(c->instance_url);
+	c->instance_url = xstrdup(c->tok.extra);
+	return ERR_OK;
 }
 
 static enum err reauth(void *cls, struct upstream_request *req)
@@ -275,8 +314,11 @@ static enum err reauth(void *cls, struct upstream_request *req)
 	enum err e;
 
 	log_info("salesforce: session expired, authenticating again");
-	e = authenticate(c);
-	req->bearer = c->token;
+	/* Only when nobody replaced it since we took it: a 401 on a token
+	 * another thread already renewed just takes the new one. */
+	upstream_token_invalidate(c->tokens, c->tok.gen);
+	e = ensure_token(c);
+	req->bearer = c->tok.token;
 	return e;
 }
 
@@ -357,7 +399,7 @@ static enum err get_page(struct sf_client *c, enum sync_object obj, const char *
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
 	req.url = url;
-	req.bearer = c->token;
+	req.bearer = c->tok.token;
 	req.headers = headers;
 	req.classify = sf_classify;
 	req.reauth = reauth;
@@ -396,11 +438,9 @@ enum err sf_query(struct sf_client *c, enum sync_object obj, const int64_t *sinc
 	if (obj != SYNC_SF_QUOTE && obj != SYNC_SF_OPPORTUNITY_PARTNER)
 		return ERR_INVALID;
 	c->last_error[0] = '\0';
-	if (!c->token) {
-		e = authenticate(c);
-		if (e)
-			return e;
-	}
+	e = ensure_token(c);
+	if (e)
+		return e;
 	buf_init(&url, 16384);
 	memset(&page, 0, sizeof(page));
 	for (int attempt = 0; attempt < 3; attempt++) {

@@ -1,8 +1,10 @@
 #pragma once
 /*
  * upstream_salesforce: the Salesforce REST client. OAuth 2.0 client
- * credentials (POST {login}/services/oauth2/token; no expires_in, so a 401
- * INVALID_SESSION_ID means authenticate again, once), then SOQL through
+ * credentials (POST {login}/services/oauth2/token; no expires_in, so the
+ * token and its instance_url, in a cache shared by every client of the
+ * process, are reused until a 401 INVALID_SESSION_ID; then authenticate
+ * again, once), then SOQL through
  * {instance_url}/services/data/{version}/query following nextRecordsUrl.
  * Objects: zqu__Quote__c (queryAll, so deleted quotes arrive with
  * IsDeleted) and OpportunityPartner (optional: an org without it answers
@@ -21,6 +23,7 @@
 #include "metrics.h"
 #include "store_sync.h"
 #include "upstream.h"
+#include "upstream_token.h"
 
 /* Configurable quote field names (relationship paths like X__r.Name ok). */
 struct sf_fields {
@@ -43,6 +46,9 @@ struct sf_options {
 	struct upstream_tuning tuning;
 	struct metrics *metrics;    /* may be NULL */
 	const atomic_bool *cancel;  /* may be NULL */
+	/* The process's Salesforce token cache (borrowed, must outlive the
+	 * client); NULL: the client keeps its own. */
+	struct upstream_token *tokens;
 };
 
 struct sf_client;

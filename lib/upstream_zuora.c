@@ -22,8 +22,10 @@ struct zuora_client {
 	struct upstream *u;
 	char *base_url, *client_id, *client_secret, *ssp_field;
 	unsigned batch_size;
-	char *token;
-	uint64_t token_refresh_ns; /* monotonic: fetch a new token after this */
+	struct upstream_token *tokens; /* shared by the process's clients */
+	bool own_tokens;               /* no cache was given: ours */
+	struct upstream_token_value tok; /* the token this client uses now */
+	uint64_t deadline_ns;          /* zuora_set_deadline; 0: none */
 	char last_error[256];
 };
 
@@ -73,6 +75,11 @@ struct zuora_client *zuora_new(const struct zuora_options *o, char *why, size_t 
 	uo.counters.retries = MC_UPSTREAM_ZUORA_RETRIES;
 	uo.cancel = o->cancel;
 	z->u = upstream_new(&uo);
+	z->tokens = o->tokens;
+	if (!z->tokens) {
+		z->tokens = upstream_token_new();
+		z->own_tokens = true;
+	}
 	return z;
 }
 
@@ -85,8 +92,16 @@ void zuora_free(struct zuora_client *z)
 	free(z->client_id);
 	free(z->client_secret);
 	free(z->ssp_field);
-	free(z->token);
+	upstream_token_value_release(&z->tok);
+	if (z->own_tokens)
+		upstream_token_free(z->tokens);
 	free(z);
+}
+
+void zuora_set_deadline(struct zuora_client *z, uint64_t deadline_ns)
+{
+	z->deadline_ns = deadline_ns;
+	upstream_set_deadline(z->u, deadline_ns);
 }
 
 const char *zuora_last_error(const struct zuora_client *z)
@@ -176,8 +191,11 @@ static enum err transport_error(struct zuora_client *z, const char *what, enum e
 
 /* ===== OAuth ===== */
 
-static enum err fetch_token(struct zuora_client *z)
+/* upstream_token_fetch_fn: POST /oauth/token on this client's handle. */
+static enum err fetch_token(void *cls, char **token, char **extra, uint64_t *refresh_in_ns,
+			    char *whyout, size_t whylen)
 {
+	struct zuora_client *z = cls;
 	struct upstream_request req;
 	struct upstream_response res;
 	struct buf form, url;
@@ -224,22 +242,34 @@ static enum err fetch_token(struct zuora_client *z)
 	}
 	if (!uj_long(j, "expires_in", 1, 86400 * 30, &expires))
 		expires = 3600;
-	free(z->token);
-	z->token = xstrdup(tok);
+	*token = xstrdup(tok);
+	*extra = NULL;
 	/* Refresh 60 s before expiry (or at half-life for short tokens). */
 	expires = expires > 120 ? expires - 60 : expires / 2;
-	z->token_refresh_ns = now_ns() + (uint64_t)expires * 1000000000u;
+	*refresh_in_ns = (uint64_t)expires * 1000000000u;
+	log_info("zuora: new access token (refreshed in %ld s)", expires);
 out:
+	if (e)
+		snprintf(whyout, whylen, "%s", z->last_error[0] ? z->last_error :
+			 "token: the token request failed");
 	json_decref(j);
 	upstream_response_release(&res);
 	return e;
 }
 
+/* The shared token into z->tok: the cached one while it is fresh, else
+ * one fetch for the whole process (other threads wait for it). */
 static enum err ensure_token(struct zuora_client *z)
 {
-	if (z->token && now_ns() < z->token_refresh_ns)
-		return ERR_OK;
-	return fetch_token(z);
+	char why[256];
+	enum err e;
+
+	upstream_token_value_release(&z->tok);
+	e = upstream_token_get(z->tokens, z->deadline_ns, fetch_token, z, &z->tok, why,
+			       sizeof(why));
+	if (e)
+		snprintf(z->last_error, sizeof(z->last_error), "%s", why);
+	return e;
 }
 
 /* upstream reauth hook: a 401 on an API call. */
@@ -249,10 +279,11 @@ static enum err reauth(void *cls, struct upstream_request *req)
 	enum err e;
 
 	log_info("zuora: token rejected, fetching a new one");
-	free(z->token);
-	z->token = NULL;
-	e = fetch_token(z);
-	req->bearer = z->token;
+	/* Only when nobody replaced it since we took it: a 401 on a token
+	 * another thread already renewed just takes the new one. */
+	upstream_token_invalidate(z->tokens, z->tok.gen);
+	e = ensure_token(z);
+	req->bearer = z->tok.token;
 	return e;
 }
 
@@ -376,7 +407,7 @@ static enum err api_call(struct zuora_client *z, const char *method, const char 
 		req.body = json_body;
 		req.body_len = strlen(json_body);
 	}
-	req.bearer = z->token;
+	req.bearer = z->tok.token;
 	req.track_id = track;
 	req.classify = z_classify;
 	req.reauth = reauth;

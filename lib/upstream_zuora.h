@@ -1,8 +1,9 @@
 #pragma once
 /*
  * upstream_zuora: the Zuora v1 REST client. OAuth client credentials
- * (POST /oauth/token, token cached until 60 s before expires_in, one
- * refresh on a 401), ZOQL paging (POST /v1/action/query + queryMore) over
+ * (POST /oauth/token; the token lives in a cache shared by every client
+ * of the process, reused until 60 s before expires_in, fetched anew once
+ * on a 401), ZOQL paging (POST /v1/action/query + queryMore) over
  * Account, Contact and Subscription, and single-record reads
  * (GET /v1/subscriptions/{key}, GET /v1/accounts/{key}) for read-through.
  * Transient answers (429, 5xx, HTTP 200 success:false with reason category
@@ -20,6 +21,7 @@
 #include "metrics.h"
 #include "store_sync.h"
 #include "upstream.h"
+#include "upstream_token.h"
 
 struct zuora_options {
 	const char *base_url;       /* https://rest.zuora.com (no trailing path) */
@@ -31,6 +33,9 @@ struct zuora_options {
 	struct upstream_tuning tuning;
 	struct metrics *metrics;    /* may be NULL */
 	const atomic_bool *cancel;  /* may be NULL */
+	/* The process's Zuora token cache (borrowed, must outlive the
+	 * client); NULL: the client keeps its own. */
+	struct upstream_token *tokens;
 };
 
 struct zuora_client;
@@ -42,6 +47,11 @@ struct zuora_client;
  */
 struct zuora_client *zuora_new(const struct zuora_options *o, char *why, size_t whylen);
 void zuora_free(struct zuora_client *z);
+
+/* Bound the following calls on z, each as a whole (token wait and
+ * request, retries and their waits), by deadline_ns on the now_ns()
+ * clock; 0 removes the bound (upstream_set_deadline). */
+void zuora_set_deadline(struct zuora_client *z, uint64_t deadline_ns);
 
 /* The reason for the last failed call (static storage in z). */
 const char *zuora_last_error(const struct zuora_client *z);

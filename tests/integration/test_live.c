@@ -110,6 +110,61 @@ static void test_read_through(void **state)
 	itest_sim_post(&sim, "/_sim/reset", "{}");
 }
 
+/* The channel of sub read through Zuora (origin "live"). */
+static void assert_live(const char *sub)
+{
+	json_t *d = get_channel(sub, 200);
+
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+		d, "freshness"), "zuora"), "origin")), "live");
+	json_decref(d);
+}
+
+/*
+ * A read-through retries a transient Zuora answer (up to 3 attempts)
+ * within RESELLERD_READTHROUGH_TIMEOUT_MS (1.5 s here): a 429 whose
+ * Retry-After fits, a retryable success:false category; a persistent 503
+ * is a 503 within the bound; a Retry-After that does not fit fails at
+ * once.
+ */
+static void test_read_through_retries(void **state)
+{
+	double t0;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000005\","
+		       "\"kind\":\"retry_after\",\"retry_after\":1}");
+	t0 = itest_now();
+	assert_live("A-S00000005");
+	assert_true(itest_now() - t0 >= 0.9); /* Retry-After honoured */
+	assert_int_equal(itest_sim_stat(&sim, "statuses.429"), 1);
+
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000006\","
+		       "\"kind\":\"zuora_success_false\",\"code\":50000061}");
+	assert_live("A-S00000006");
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 2);
+
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000008\","
+		       "\"kind\":\"status\",\"status\":503,\"count\":-1}");
+	t0 = itest_now();
+	json_decref(get_channel("A-S00000008", 503));
+	assert_true(itest_now() - t0 < 2.5);
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 3);
+
+	/* Retry-After: 5 does not fit in 1.5 s: 503 at once, one request. */
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/subscriptions/A-S00000001\","
+		       "\"kind\":\"retry_after\",\"retry_after\":5}");
+	t0 = itest_now();
+	json_decref(get_channel("A-S00000001", 503));
+	assert_true(itest_now() - t0 < 1.0);
+	assert_int_equal(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*"), 1);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+}
+
 static long post_webhook(const char *nid, const char *body, const char *sig_header)
 {
 	const char *hdrs[] = {"Content-Type: application/json", nid, sig_header, NULL};
@@ -439,14 +494,108 @@ static void test_vp_channel_notes_end_to_end(void **state)
 	json_decref(d);
 }
 
+/* POST /v1/sync as admin: the 202 body (caller frees). */
+static json_t *post_sync(void)
+{
+	const char *hdrs[] = {auth_admin, NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/v1/sync", srv.base);
+	assert_int_equal(itest_http("POST", url, hdrs, NULL, &r), 0);
+	assert_int_equal(r.status, 202);
+	j = itest_json(&r);
+	itest_resp_free(&r);
+	return j;
+}
+
+/*
+ * DESIGN.md: "POST /v1/sync (admin scope) starts one". While a run is in
+ * progress the request is queued (202, queued: true), not refused; the
+ * queued run follows the current one, once for all requests meanwhile.
+ */
+static void test_sync_post_during_a_run_is_queued(void **state)
+{
+	const char *hdrs[] = {auth_read, NULL};
+	struct itest_resp r;
+	char url[256];
+	json_t *j;
+	double t0;
+	bool running = true;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\","
+		       "\"kind\":\"stall\",\"seconds\":2}");
+	j = post_sync();
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "started");
+	assert_true(json_is_false(json_object_get(j, "queued")));
+	json_decref(j);
+	itest_sleep_ms(300); /* the run is on its stalled query */
+	for (int i = 0; i < 2; i++) {
+		j = post_sync();
+		assert_string_equal(json_string_value(json_object_get(j, "status")), "queued");
+		assert_true(json_is_true(json_object_get(j, "queued")));
+		assert_non_null(json_string_value(json_object_get(j, "detail")));
+		json_decref(j);
+	}
+	/* Two runs of three ZOQL queries each, then idle. */
+	snprintf(url, sizeof(url), "%s/v1/sync/status", srv.base);
+	t0 = itest_now();
+	while (itest_now() - t0 < 30) {
+		assert_int_equal(itest_http("GET", url, hdrs, NULL, &r), 0);
+		j = itest_json(&r);
+		running = json_is_true(json_object_get(j, "running"));
+		json_decref(j);
+		itest_resp_free(&r);
+		if (!running && itest_sim_stat(&sim, "routes.POST /v1/action/query") >= 6)
+			break;
+		itest_sleep_ms(100);
+	}
+	assert_false(running);
+	itest_sleep_ms(500);
+	assert_int_equal(itest_sim_stat(&sim, "routes.POST /v1/action/query"), 6);
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+}
+
+/*
+ * UPSTREAM.md 1.2: "Reuse tokens until they expire"; "On a 401, get a new
+ * token and retry once". Every token dies; then two sync runs (three
+ * Zuora and two Salesforce objects each, fetched concurrently) and
+ * read-throughs all share one new token per source: the first 401 fetches
+ * it, the other 401s on the dead token take it instead of fetching again.
+ */
+static void test_one_token_per_source(void **state)
+{
+	static const char *const keys[] = {"A-S09999991", "A-S09999992", "A-S09999993"};
+	size_t i;
+
+	(void)state;
+	itest_sim_post(&sim, "/_sim/reset", "{}");
+	itest_sim_post(&sim, "/_sim/expire_tokens", "{\"which\":\"all\"}");
+	sync_now();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_decref(get_channel(keys[i], 404)); /* each one asks Zuora */
+	sync_now();
+	json_decref(get_channel("A-S00000003", 200));
+	assert_true(itest_sim_stat(&sim, "routes.GET /v1/subscriptions/*") >= 3);
+	assert_true(itest_sim_stat(&sim, "routes.POST /v1/action/query") >= 6);
+	assert_int_equal(itest_sim_stat(&sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&sim, "tokens_issued.salesforce"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_through),
+		cmocka_unit_test(test_read_through_retries),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_sync_endpoints_and_channels),
 		cmocka_unit_test(test_live_records_take_later_sync_pages),
 		cmocka_unit_test(test_vp_channel_notes_end_to_end),
+		cmocka_unit_test(test_sync_post_during_a_run_is_queued),
+		cmocka_unit_test(test_one_token_per_source),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

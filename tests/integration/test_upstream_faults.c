@@ -796,6 +796,74 @@ static void test_drip_hits_the_low_speed_limit_in_a_sync(void **state)
 	rig_close(g);
 }
 
+/* ZOQL queries the simulator saw since its last reset. */
+static long zoql_queries(const struct rig *g)
+{
+	return itest_sim_stat(&g->sim, "routes.POST /v1/action/query");
+}
+
+/*
+ * DESIGN.md: "POST /v1/sync starts one". A trigger while a run is in
+ * progress (here the startup run of RESELLERD_SYNC_INTERVAL > 0, held by
+ * a stalled query) is queued, not refused: one more run starts when it
+ * ends, however many triggers came meanwhile.
+ */
+static void test_trigger_during_a_run_is_queued(void **state)
+{
+	struct rig *g = &the_rig; /* no server: the syncer runs here */
+	struct store_options so;
+	struct config cfg;
+	struct store *store;
+	struct sync *s;
+	char err[512];
+	double t0;
+
+	(void)state;
+	rig_open(g, NULL);
+	in_env[0][1] = g->db.url;
+	in_env[1][1] = g->sim.base;
+	in_env[2][1] = g->sim.base;
+	in_env[3][1] = ca_pem;
+	if (!config_load(&cfg, in_getenv, err, sizeof(err)))
+		fail_msg("%s", err);
+	memset(&so, 0, sizeof(so));
+	so.url = g->db.url;
+	so.pool_size = 4;
+	so.checkout_timeout_ms = 5000;
+	so.statement_timeout_ms = 10000;
+	so.connect_timeout_s = 5;
+	so.application_name = "itest-faults";
+	store = store_open(&so);
+	s = sync_new(&cfg, store, NULL);
+	itest_sim_post(&g->sim, "/_sim/reset", "{}");
+	itest_sim_post(&g->sim, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\","
+			      "\"kind\":\"stall\",\"seconds\":2}");
+	sync_start_background(s, 300); /* the startup run begins at once */
+	t0 = itest_now();
+	while (!sync_running(s) && itest_now() - t0 < 10)
+		itest_sleep_ms(10);
+	assert_true(sync_running(s));
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_QUEUED);
+	/* The startup run (3 ZOQL queries) and one more, not three more. */
+	t0 = itest_now();
+	while ((zoql_queries(g) < 6 || sync_running(s)) && itest_now() - t0 < 30)
+		itest_sleep_ms(50);
+	assert_int_equal(zoql_queries(g), 6);
+	itest_sleep_ms(1000);
+	assert_false(sync_running(s));
+	assert_int_equal(zoql_queries(g), 6);
+	/* Idle again: a trigger starts a run. */
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_STARTED);
+	sync_stop(s);
+	assert_int_equal(sync_trigger(s), SYNC_TRIGGER_UNAVAILABLE);
+	sync_free(s);
+	store_close(store);
+	config_release(&cfg);
+	rig_close(g);
+}
+
 struct rows {
 	size_t n, with_ssp;
 };
@@ -875,6 +943,72 @@ static void test_zoql_transport_failure_is_not_a_missing_field(void **state)
 	rig_close(g);
 }
 
+/* Query subscriptions with z after clearing the simulator's stats and
+ * queueing fault (NULL: none). */
+static enum err query_after(struct zuora_client *z, const struct itest_sim *sim,
+			    const char *fault)
+{
+	struct rows rows;
+
+	itest_sim_post(sim, "/_sim/reset", "{}");
+	if (fault)
+		itest_sim_post(sim, "/_sim/fault", fault);
+	memset(&rows, 0, sizeof(rows));
+	return zuora_query(z, SYNC_ZUORA_SUBSCRIPTION, NULL, count_rows, &rows);
+}
+
+/*
+ * UPSTREAM.md 1.2: "Reuse tokens until they expire" and "On a 401, get a
+ * new token and retry once". Two clients sharing the process's token
+ * cache ask for one token between them; a 401 gets one new token and one
+ * retry, and a 401 on that retry is the answer, with no further token.
+ */
+static void test_tokens_reused_and_401_retried_once(void **state)
+{
+	struct rig *g = &the_rig; /* no server: the clients run here */
+	struct upstream_token *tokens = upstream_token_new();
+	struct zuora_client *z1, *z2;
+	struct zuora_options o;
+	char why[256];
+
+	(void)state;
+	rig_open(g, NULL);
+	memset(&o, 0, sizeof(o));
+	o.base_url = g->sim.base;
+	o.client_id = "zuora-client";
+	o.client_secret = "zuora-secret";
+	o.ca_file = ca_pem;
+	o.tuning.max_attempts = 3;
+	o.tuning.backoff_base_ms = 20;
+	o.tokens = tokens;
+	z1 = zuora_new(&o, why, sizeof(why));
+	z2 = zuora_new(&o, why, sizeof(why));
+	assert_non_null(z1);
+	assert_non_null(z2);
+	itest_sim_post(&g->sim, "/_sim/reset", "{}");
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(query_after(z2, &g->sim, NULL), ERR_OK);
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(upstream_token_fetches(tokens), 1);
+	/* The token dies: one new token (for both clients), one retry. */
+	assert_int_equal(query_after(z2, &g->sim, "{\"path_prefix\":\"/v1/action/query\","
+				     "\"kind\":\"expire_tokens\"}"), ERR_OK);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&g->sim, "statuses.401"), 1);
+	assert_int_equal(query_after(z1, &g->sim, NULL), ERR_OK);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 0);
+	/* The new token is refused too: that 401 is the answer. */
+	assert_int_equal(query_after(z1, &g->sim, "{\"path_prefix\":\"/v1/action/query\","
+				     "\"kind\":\"expire_tokens\",\"count\":2}"), ERR_UNAUTHORIZED);
+	assert_int_equal(itest_sim_stat(&g->sim, "tokens_issued.zuora"), 1);
+	assert_int_equal(itest_sim_stat(&g->sim, "statuses.401"), 2);
+	assert_int_equal(itest_sim_stat(&g->sim, "routes.POST /v1/action/query"), 2);
+	zuora_free(z1);
+	zuora_free(z2);
+	upstream_token_free(tokens);
+	rig_close(g);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -903,6 +1037,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_drip_hits_the_read_through_timeout, rig_teardown),
 		cmocka_unit_test_teardown(test_drip_hits_the_low_speed_limit_in_a_sync, rig_teardown),
 		cmocka_unit_test_teardown(test_zoql_transport_failure_is_not_a_missing_field, rig_teardown),
+		cmocka_unit_test_teardown(test_tokens_reused_and_401_retried_once, rig_teardown),
+		cmocka_unit_test_teardown(test_trigger_during_a_run_is_queued, rig_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
