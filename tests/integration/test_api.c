@@ -264,6 +264,44 @@ static void test_evaluate(void **state)
 	json_decref(j);
 }
 
+/* DESIGN.md lists the facts as an open list: unknown fields, at the top
+ * level or inside facts, are ignored and named in a warning; a known fact
+ * of the wrong type and a missing subscription or type stay 400. */
+static void test_evaluate_unknown_facts(void **state)
+{
+	json_t *j, *w;
+	const char *last;
+	size_t i;
+
+	(void)state;
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"contact_update\",\"mood\":\"happy\","
+		 "\"facts\":{\"requester_email\":\"erin@endcustomer.example\",\"ticket_id\":42}}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	w = json_object_get(j, "warnings");
+	assert_true(json_array_size(w) > 0);
+	last = json_string_value(json_array_get(w, json_array_size(w) - 1));
+	assert_non_null(last);
+	assert_non_null(strstr(last, "mood"));
+	assert_non_null(strstr(last, "facts.ticket_id"));
+	assert_non_null(strstr(jstr(j, "note_markdown"), "mood"));
+	json_decref(j);
+	/* no unknown field: no such warning */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"identify\"}", 200, NULL);
+	w = json_object_get(j, "warnings");
+	for (i = 0; i < json_array_size(w); i++)
+		assert_null(strstr(json_string_value(json_array_get(w, i)), "Unknown fields"));
+	json_decref(j);
+	json_decref(call("POST", "/v1/requests/evaluate",
+			 "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"facts\":{\"invoice_attached\":\"yes\"}}",
+			 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"type\":\"identify\",\"mood\":1}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"mood\":1}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"facts\":[]}", 400, NULL));
+}
+
 static void test_bad_input(void **state)
 {
 	const char *no_ct[] = {auth_read, "Content-Type: text/plain", NULL};
@@ -283,7 +321,6 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(jstr(j, "detail"), "line 1"));
 	json_decref(j);
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"teleport\"}", 400, NULL));
-	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"mood\":\"happy\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"license_activated\":\"yes\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"legacy_license\",\"purchase_date\":\"July 2022\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "[1,2]", 400, NULL));
@@ -688,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_etag_and_markdown),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_evaluate_unknown_facts),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_search_partners_workflows),
 		cmocka_unit_test(test_tokens),
