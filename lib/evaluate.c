@@ -230,24 +230,42 @@ static bool proof_sold_to(const struct ctx *c)
 	return same_ci(c->f->requester_email, c->in->subscriber.sold_to.email);
 }
 
-/* Option C: license not activated, the reseller vouches, and the
- * requester's domain is that of the INVOICE OWNER's Sold-To contact (in a
- * chain of resellers only the invoice owner counts). Not in two-tier deals:
- * there only the distributor holding the invoice (with the invoice
- * attached) or the quote's Sold-To contact may change the contact. */
+/* The requester writes from the email domain of the INVOICE OWNER's
+ * Sold-To contact (in a chain of resellers only the invoice owner counts). */
+static bool from_invoice_owner(const struct ctx *c)
+{
+	return same_ci(email_domain(c->f->requester_email),
+		       contact_domain(&c->in->invoice_owner.sold_to));
+}
+
+/* Option C: on a confirmed reseller purchase whose license is not yet
+ * activated, a request from the invoice owner's Sold-To domain is the
+ * reseller vouching; it counts unless reseller_vouches is explicitly false
+ * or the requester is GitLab staff (a staff vouch is never proof). Not in
+ * two-tier deals: there only the distributor holding the invoice (with the
+ * invoice attached) or the quote's Sold-To contact may change the contact. */
 static bool proof_vouch(const struct ctx *c)
 {
 	return c->d->channel != CHANNEL_TWO_TIER &&
 	       c->f->license_activated == TRI_FALSE &&
-	       c->f->reseller_vouches == TRI_TRUE &&
-	       same_ci(email_domain(c->f->requester_email),
-		       contact_domain(&c->in->invoice_owner.sold_to));
+	       c->f->reseller_vouches != TRI_FALSE &&
+	       c->f->requester_is_staff != TRI_TRUE && from_invoice_owner(c);
 }
 
-/* Why option C did not hold, when the reseller did vouch. */
+/* Why option C did not hold, when a vouch was claimed or the request
+ * came from the invoice owner's domain. */
 static void explain_vouch(struct ctx *c)
 {
-	if (c->f->reseller_vouches != TRI_TRUE)
+	bool owner = from_invoice_owner(c);
+
+	if (c->f->reseller_vouches == TRI_FALSE) {
+		if (owner)
+			reason(c, "The reseller does not vouch for the requester: "
+				  "option C does not apply.");
+		return;
+	}
+	if ((c->f->reseller_vouches != TRI_TRUE && !owner) ||
+	    c->f->requester_is_staff == TRI_TRUE)
 		return;
 	if (c->d->channel == CHANNEL_TWO_TIER)
 		reason(c, "Two-tier deal: a vouch is not proof; only the "
@@ -284,8 +302,8 @@ static void list_ownership_proofs(struct ctx *c)
 		 "subscription invoice.", partner(c));
 	if (c->f->license_activated != TRI_TRUE)
 		proof(c, "C: if the license is not yet activated, the invoice "
-			 "owner vouches for the requester and the requester's "
-			 "email domain matches its Sold-To contact's (%s).",
+			 "owner vouches: the request comes from the email "
+			 "domain of its Sold-To contact (%s).",
 		      show(domain));
 }
 
@@ -315,9 +333,10 @@ static void eval_partner_ownership(struct ctx *c)
 	}
 	if (proof_vouch(c)) {
 		set(c, ACTION_PROCEED, WF_ASSOCIATING);
-		reason(c, "Proof C: the license is not activated, the reseller "
-			  "vouches and the requester's domain matches the "
-			  "invoice owner's Sold-To contact.");
+		reason(c, "Proof C: the license is not activated and the request "
+			  "comes from the email domain of the invoice owner's "
+			  "Sold-To contact (%s): the reseller vouches.",
+		       show(contact_domain(&c->in->invoice_owner.sold_to)));
 		return;
 	}
 	set(c, ACTION_REQUEST_PROOF, WF_ASSOCIATING);
