@@ -99,6 +99,9 @@ struct partner_in {
 	const char *name;
 	enum partner_type type;
 	const char *track; /* Select, Open, Technology */
+	/* the partner's registry email domains, ';'-separated; filled for
+	 * owner_partner only (NULL elsewhere) */
+	const char *email_domains;
 };
 
 /* Registry rows a decision may match against the VP of Channel notes. */

@@ -238,6 +238,67 @@ static bool from_invoice_owner(const struct ctx *c)
 		       contact_domain(&c->in->invoice_owner.sold_to));
 }
 
+/* domain is one of the ';'-separated domains in list (case ignored,
+ * blanks around each item ignored). */
+static bool domain_in_list(const char *domain, const char *list)
+{
+	size_t n;
+
+	if (!has(domain) || !has(list))
+		return false;
+	n = strlen(domain);
+	while (*list != '\0') {
+		size_t len;
+		size_t i;
+
+		while (*list == ' ' || *list == ';')
+			list++;
+		len = strcspn(list, ";");
+		while (len > 0 && list[len - 1] == ' ')
+			len--;
+		for (i = 0; i < len && i < n; i++)
+			if (ascii_lower((unsigned char)list[i]) !=
+			    ascii_lower((unsigned char)domain[i]))
+				break;
+		if (len == n && i == n)
+			return true;
+		list += strcspn(list, ";");
+	}
+	return false;
+}
+
+/* Two-tier deals: only the distributor holding the invoice may attach it.
+ * false when the requester's email is given and its domain is neither the
+ * invoice owner's (the distributor's) Sold-To domain nor one of the
+ * distributor's registry email domains. */
+static bool two_tier_invoice_holder(const struct ctx *c)
+{
+	const char *domain = email_domain(c->f->requester_email);
+
+	if (!has(c->f->requester_email))
+		return true;
+	return from_invoice_owner(c) ||
+	       (c->in->owner_partner.present &&
+		domain_in_list(domain, c->in->owner_partner.email_domains));
+}
+
+/* Proof B: a copy of the subscription invoice is attached; in two-tier
+ * deals only by the distributor holding it (see above). */
+static bool proof_invoice(struct ctx *c)
+{
+	if (c->f->invoice_attached != TRI_TRUE)
+		return false;
+	if (c->d->channel != CHANNEL_TWO_TIER || two_tier_invoice_holder(c))
+		return true;
+	reason(c, "Two-tier deal: the invoice was attached by %s, whose email "
+		  "domain is neither the distributor's (%s) nor its Sold-To "
+		  "contact's (%s): only the distributor holding the invoice may "
+		  "attach it as proof.",
+	       c->f->requester_email, show(c->d->distributor_name),
+	       show(contact_domain(&c->in->invoice_owner.sold_to)));
+	return false;
+}
+
 /* Option C: on a confirmed reseller purchase whose license is not yet
  * activated, a request from the invoice owner's Sold-To domain is the
  * reseller vouching; it counts unless reseller_vouches is explicitly false
@@ -323,7 +384,7 @@ static void eval_partner_ownership(struct ctx *c)
 			  "contact.");
 		return;
 	}
-	if (c->f->invoice_attached == TRI_TRUE) {
+	if (proof_invoice(c)) {
 		set(c, ACTION_PROCEED, WF_ASSOCIATING);
 		reason(c, "Proof B: %s attached a copy of the subscription "
 			  "invoice.",

@@ -112,6 +112,7 @@ enum err store_decision_get(struct store *s, const char *key, struct decision_re
 	d->in.quote.opportunity_id = col(r, 48);
 	d->meta.quote_synced_at = col(r, 49);
 	partner(r, 50, &d->in.owner_partner);
+	d->in.owner_partner.email_domains = col(r, 84);
 	partner(r, 53, &d->in.resale_partner);
 	d->in.sf_partner_role = col(r, 56);
 	d->in.sf_partner_name = col(r, 57);

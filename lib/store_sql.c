@@ -51,7 +51,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		/* 59 */ "  q.vp_channel_notes,"
 		/* 60 */ NOTES_PARTNER(1) "," NOTES_PARTNER(2) "," NOTES_PARTNER(3) ","
 		NOTES_PARTNER(4) "," NOTES_PARTNER(5) "," NOTES_PARTNER(6) ","
-		NOTES_PARTNER(7) "," NOTES_PARTNER(8)
+		NOTES_PARTNER(7) "," NOTES_PARTNER(8) ","
+		/* 84 */ "  array_to_string(op.email_domains, ';')"
 		" FROM s"
 		" LEFT JOIN zuora_accounts sa ON sa.id = s.account_id"
 		" LEFT JOIN zuora_contacts sst ON sst.id = sa.sold_to_contact_id"

@@ -264,6 +264,27 @@ static void test_evaluate(void **state)
 	json_decref(j);
 }
 
+/* DOMAIN.md two-tier deals: only the distributor holding the invoice may
+ * attach it as proof (its Sold-To or registry email domain). */
+static void test_evaluate_two_tier_invoice(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000004\",\"type\":\"contact_update\","
+		 "\"requester_email\":\"sales@reseller.example\",\"invoice_attached\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "request_proof");
+	json_decref(j);
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000004\",\"type\":\"contact_update\","
+		 "\"requester_email\":\"ap@distribution.example\",\"invoice_attached\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+}
+
 /* DESIGN.md lists the facts as an open list: unknown fields, at the top
  * level or inside facts, are ignored and named in a warning; a known fact
  * of the wrong type and a missing subscription or type stay 400. */
@@ -726,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_evaluate),
 		cmocka_unit_test(test_evaluate_unknown_facts),
+		cmocka_unit_test(test_evaluate_two_tier_invoice),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_search_partners_workflows),
 		cmocka_unit_test(test_tokens),

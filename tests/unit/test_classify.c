@@ -424,12 +424,12 @@ static const struct ccase cases[] = {
 /* The registry rows a case with notes hands the classifier: more than the
  * store's prefilter would, so the classifier's own rules are tested. */
 static const struct partner_in notes_registry[] = {
-	{true, "Channel Co", PARTNER_RESELLER, "Select"},
-	{true, "Channel Co Europe", PARTNER_RESELLER, "Open"},
-	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select"},
-	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology"},
-	{true, "Managed Ops", PARTNER_MSP, "Open"},
-	{false, "Not Present Reseller", PARTNER_RESELLER, NULL},
+	{true, "Channel Co", PARTNER_RESELLER, "Select", NULL},
+	{true, "Channel Co Europe", PARTNER_RESELLER, "Open", NULL},
+	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select", NULL},
+	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology", NULL},
+	{true, "Managed Ops", PARTNER_MSP, "Open", NULL},
+	{false, "Not Present Reseller", PARTNER_RESELLER, NULL, NULL},
 };
 
 /* Build a channel_input from a scenario; strings are static. */

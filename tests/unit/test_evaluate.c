@@ -41,6 +41,7 @@ struct ecase {
 	const char *term_start;  /* the subscription's, may be NULL */
 	enum partner_type reg;   /* invoice owner's registry type */
 	const char *reg_track;
+	const char *reg_domains; /* its registry email domains */
 
 	enum action action;
 	const char *workflow;
@@ -158,6 +159,35 @@ static const struct ecase cases[] = {
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
 	 .f = {.invoice_attached = T}, .action = ACTION_PROCEED,
 	 .workflow = WF_ASSOC, .reason_has = "Big Distri"},
+	/* DOMAIN.md: in two-tier deals only the invoice-holding partner
+	 * (the distributor) may attach the invoice as proof. */
+	{.name = "two_tier_invoice_from_other_domain_is_not_proof",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR, .reg_domains = "bigdistri.example",
+	 .f = {.requester_email = "sales@smallreseller.example",
+	       .invoice_attached = T},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
+	 .reason_has = "only the distributor holding the invoice"},
+	{.name = "two_tier_invoice_from_distributor_sold_to_domain",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .f = {.requester_email = "billing@Channel.example",
+	       .invoice_attached = T},
+	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
+	 .reason_has = "Proof B"},
+	{.name = "two_tier_invoice_from_distributor_registry_domain",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR,
+	 .reg_domains = "bigdistri.example; Distri.example",
+	 .f = {.requester_email = "ops@distri.EXAMPLE",
+	       .invoice_attached = T},
+	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
+	 .reason_has = "Proof B"},
+	{.name = "two_tier_invoice_registry_domain_suffix_is_not_a_match",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR, .reg_domains = "distri.example",
+	 .f = {.requester_email = "ops@bigdistri.example",
+	       .invoice_attached = T},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2},
 	{.name = "two_tier_no_proof_asks_distributor",
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
 	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
@@ -403,6 +433,7 @@ static void build(const struct ecase *k, struct channel_input *in,
 	in->owner_partner.present = k->reg != PARTNER_NONE;
 	in->owner_partner.type = k->reg;
 	in->owner_partner.track = k->reg_track;
+	in->owner_partner.email_domains = k->reg_domains;
 
 	d->channel = k->channel;
 	d->is_reseller = channel_is_reseller(k->channel);
@@ -648,7 +679,7 @@ static void test_nfr_track_of_notes_partner(void **state)
 	in.quote.present = true;
 	in.quote.status = "Sent to Z-Billing";
 	in.quote.vp_channel_notes = "reseller: Channel Co, via Big Distri";
-	in.notes_partners[0] = (struct partner_in){true, "Channel Co", PARTNER_RESELLER, "Select"};
+	in.notes_partners[0] = (struct partner_in){true, "Channel Co", PARTNER_RESELLER, "Select", NULL};
 	classify(&in, &d);
 	assert_int_equal(d.channel, CHANNEL_TWO_TIER);
 	assert_non_null(d.notes_partner);
