@@ -5,12 +5,14 @@
  * static const tables below.
  *
  * Undetermined channel (documented choice): when the answer depends on the
- * channel (contact update, ownership change, direct renewal, legacy license
- * bought after the cutoff, subscription change, question, portal access)
- * the action is request_proof with one proof item: confirm the channel in
- * Zuora first, because Zuora is the single source of truth. Requests whose
- * answer does not depend on the channel (identify, new purchase on another
- * account, NFR, legacy license bought before the cutoff) proceed as usual.
+ * channel (contact update, ownership change, direct renewal, subscription
+ * change, question, portal access) the action is request_proof with one
+ * proof item: confirm the channel in Zuora first, because Zuora is the
+ * single source of truth. Requests whose answer does not depend on the
+ * channel (identify, new purchase on another account, NFR, legacy license
+ * bought before the cutoff) proceed as usual. A legacy license bought after
+ * the cutoff on an unconfirmed channel is not "always web direct", so
+ * DOMAIN.md workflow 5's "otherwise" applies: pass to Sales.
  */
 #include "evaluate.h"
 
@@ -486,11 +488,15 @@ static const char *purchase_date(struct ctx *c)
 static void legacy_after_cutoff(struct ctx *c, const char *date,
 				const char *cutoff)
 {
+	set(c, ACTION_PASS_TO_SALES, WF_CLOUD_LICENSING);
 	if (c->d->channel == CHANNEL_UNDETERMINED) {
-		confirm_channel_first(c, WF_CLOUD_LICENSING);
+		reason(c, "Bought or renewed on %s, after the cloud licensing "
+			  "cutoff %s, and the purchase channel is unconfirmed "
+			  "(undetermined in Zuora), so it is not known to be "
+			  "always web direct: pass to Sales for a VP-approved "
+			  "exemption.", date, cutoff);
 		return;
 	}
-	set(c, ACTION_PASS_TO_SALES, WF_CLOUD_LICENSING);
 	reason(c, "Bought or renewed on %s, after the cloud licensing cutoff "
 		  "%s, through channel %s: pass to Sales for a VP-approved "
 		  "exemption.", date, cutoff, channel_name(c->d->channel));
@@ -499,8 +505,10 @@ static void legacy_after_cutoff(struct ctx *c, const char *date,
 }
 
 /*
- * DOMAIN.md workflow 5. always_web_direct is honoured unless Zuora says the
- * subscription went through Sales or a partner (Zuora wins).
+ * DOMAIN.md workflow 5. always_web_direct=true is honoured unless Zuora
+ * says the subscription went through Sales or a partner (Zuora wins);
+ * always_web_direct=false (an earlier purchase was not web direct) wins
+ * over a current web-direct channel, which only shows the last purchase.
  */
 static void eval_legacy(struct ctx *c)
 {
@@ -508,9 +516,10 @@ static void eval_legacy(struct ctx *c)
 				     ? c->p->cloud_licensing_cutoff
 				     : CUTOFF_DEFAULT;
 	const char *date = purchase_date(c);
-	bool web = c->d->channel == CHANNEL_WEB_DIRECT ||
-		   (c->f->always_web_direct == TRI_TRUE &&
-		    c->d->channel == CHANNEL_UNDETERMINED);
+	bool web = c->f->always_web_direct != TRI_FALSE &&
+		   (c->d->channel == CHANNEL_WEB_DIRECT ||
+		    (c->f->always_web_direct == TRI_TRUE &&
+		     c->d->channel == CHANNEL_UNDETERMINED));
 
 	warn(c, WARN_LEGACY);
 	if (date != NULL && strcmp(date, cutoff) < 0) {
@@ -530,6 +539,10 @@ static void eval_legacy(struct ctx *c)
 	if (c->f->always_web_direct == TRI_TRUE)
 		reason(c, "The request says it was always web direct, but Zuora "
 			  "says %s; Zuora wins.", channel_name(c->d->channel));
+	else if (c->f->always_web_direct == TRI_FALSE &&
+		 c->d->channel == CHANNEL_WEB_DIRECT)
+		reason(c, "The last purchase was web direct, but not every "
+			  "purchase was: a legacy license needs an exemption.");
 	if (date == NULL) {
 		set(c, ACTION_REQUEST_PROOF, WF_CLOUD_LICENSING);
 		reason(c, "The date of the last purchase or renewal is unknown; "

@@ -309,9 +309,22 @@ static const struct ecase cases[] = {
 	 .cutoff = "soon", .f = {.purchase_date = "2022-07-08"},
 	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
 	 .reason_has = "2022-07-07"},
+	/* DOMAIN.md workflow 5: not known to be always web direct, so the
+	 * "otherwise" branch: pass to Sales, saying the channel is unconfirmed. */
 	{.name = "legacy_undetermined_after_cutoff", .type = REQ_LEGACY_LICENSE,
 	 .channel = CHANNEL_UNDETERMINED, .term_start = "2023-01-01",
-	 .action = ACTION_REQUEST_PROOF, .workflow = WF_CLOUD, .n_proof = 1},
+	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
+	 .reason_has = "channel is unconfirmed"},
+	/* always_web_direct=false beats a web-direct last purchase */
+	{.name = "legacy_web_direct_but_not_always", .type = REQ_LEGACY_LICENSE,
+	 .channel = CHANNEL_WEB_DIRECT,
+	 .f = {.purchase_date = "2023-03-01", .always_web_direct = F},
+	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
+	 .reason_has = "not every purchase was"},
+	{.name = "legacy_not_always_web_direct_before_cutoff",
+	 .type = REQ_LEGACY_LICENSE, .channel = CHANNEL_WEB_DIRECT,
+	 .f = {.purchase_date = "2022-01-03", .always_web_direct = F},
+	 .action = ACTION_PROCEED, .workflow = WF_CLOUD},
 	{.name = "legacy_undetermined_before_cutoff",
 	 .type = REQ_LEGACY_LICENSE, .channel = CHANNEL_UNDETERMINED,
 	 .term_start = "2020-01-01", .action = ACTION_PROCEED,
