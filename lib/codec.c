@@ -88,7 +88,24 @@ enum portal_policy codec_portal_policy(const struct catalog_snap *cat)
 	return strcmp(cat->c.portal_access, "read_only") == 0 ? PORTAL_READ_ONLY : PORTAL_NONE;
 }
 
-json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap *cat)
+/* Whether a legacy license needs a VP-approved exemption: exactly what the
+ * evaluator answers for a legacy_license request without facts (term start
+ * against the cutoff, then the channel), so the two never disagree. */
+static bool legacy_needs_exemption(const struct channel_input *in,
+				   const struct channel_decision *d,
+				   const struct catalog_snap *cat)
+{
+	struct policy pol;
+	struct evaluation ev;
+
+	pol.portal = codec_portal_policy(cat);
+	pol.cloud_licensing_cutoff = cat->c.cloud_licensing_cutoff;
+	evaluate(REQ_LEGACY_LICENSE, in, d, NULL, &pol, &ev);
+	return ev.action != ACTION_PROCEED;
+}
+
+json_t *codec_policy(const struct channel_input *in, const struct channel_decision *d,
+		     const struct catalog_snap *cat)
 {
 	bool partner = channel_is_reseller(d->channel);
 	/* DOMAIN.md: marketplace buyers are treated like reseller customers
@@ -111,7 +128,7 @@ json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap
 	return json_pack("{s:s, s:b, s:b, s:s, s:b, s:o}", "portal_access", portal,
 			 "changes_through_reseller", partner, "never_send_license_to_reseller",
 			 partner, "license_recipient", "sold_to", "legacy_license_needs_exemption",
-			 d->channel != CHANNEL_WEB_DIRECT, "notes", notes);
+			 legacy_needs_exemption(in, d, cat), "notes", notes);
 }
 
 static json_t *workflow_ref(const struct workflow_row *w, const char *id, const char *base)
@@ -186,7 +203,7 @@ json_t *codec_decision(const struct decision_record *rec, const struct channel_d
 		"evidence", evidence_json(d),
 		"conflicts", conflicts_json(d),
 		"reasons", texts_json(d->reasons, d->n_reasons),
-		"policy", codec_policy(d, cat),
+		"policy", codec_policy(in, d, cat),
 		"workflows", workflows_json(d, cat, handbook_base),
 		"freshness", freshness_json(&rec->meta));
 }

@@ -264,6 +264,44 @@ static void test_evaluate(void **state)
 	json_decref(j);
 }
 
+static bool needs_exemption(const char *sub)
+{
+	char path[128];
+	json_t *d, *v;
+	bool out;
+
+	snprintf(path, sizeof(path), "/v1/subscriptions/%s/channel", sub);
+	d = call("GET", path, NULL, 200, NULL);
+	v = json_object_get(json_object_get(d, "policy"), "legacy_license_needs_exemption");
+	assert_true(json_is_boolean(v));
+	out = json_is_true(v);
+	json_decref(d);
+	return out;
+}
+
+/* DOMAIN.md workflow 5: bought before 2022-07-07 or web direct, no
+ * exemption; the policy flag agrees with the legacy_license evaluation. */
+static void test_policy_legacy_exemption_cutoff(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	itest_sql(&db,
+		"INSERT INTO zuora_subscriptions (number, id, version, status, term_start, term_end,"
+		" account_id, invoice_owner_id, created_by_id, ssp_channel, source_updated_at) VALUES"
+		" ('A-S00000094', '50000000000000000000000000000094', 1, 'Active', '2021-05-01', '2022-05-01',"
+		"  'a0000000000000000000000000000003', 'a0000000000000000000000000000010',"
+		"  '2c92a0fd00000000000000000000beef', 'Reseller', '2024-01-01Z')");
+	assert_false(needs_exemption("A-S00000094")); /* reseller, before the cutoff */
+	assert_true(needs_exemption("A-S00000003"));  /* reseller, after */
+	assert_true(needs_exemption("A-S00000007"));  /* undetermined, after */
+	assert_false(needs_exemption("A-S00000001")); /* web direct */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000094\",\"type\":\"legacy_license\"}", 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+}
+
 /* DOMAIN.md two-tier deals: only the distributor holding the invoice may
  * attach it as proof (its Sold-To or registry email domain). */
 static void test_evaluate_two_tier_invoice(void **state)
@@ -748,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_evaluate),
 		cmocka_unit_test(test_evaluate_unknown_facts),
 		cmocka_unit_test(test_evaluate_two_tier_invoice),
+		cmocka_unit_test(test_policy_legacy_exemption_cutoff),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_search_partners_workflows),
 		cmocka_unit_test(test_tokens),
