@@ -174,6 +174,11 @@ struct channel_decision {
 	 * notes name, which stands in for the quote's resale partner because
 	 * that field is empty; NULL otherwise. Points into the input. */
 	const struct partner_in *notes_partner;
+	/* The SSPChannel value the decision used, borrowed from the input:
+	 * the reseller value when either source (subscription or subscriber
+	 * account) has it, else the subscription's, else the account's;
+	 * NULL when neither is set. */
+	const char *ssp_channel;
 	size_t n_evidence;
 	struct evidence evidence[CLASSIFY_MAX_EVIDENCE];
 	size_t n_conflicts;

@@ -165,11 +165,6 @@ static json_t *freshness_json(const struct decision_meta *m)
 			 "last_sync", str_or_null(m->salesforce_last_sync));
 }
 
-static const char *effective_ssp(const struct channel_input *in)
-{
-	return !str_empty(in->sub.ssp_channel) ? in->sub.ssp_channel : in->subscriber.ssp_channel;
-}
-
 json_t *codec_decision(const struct decision_record *rec, const struct channel_decision *d,
 		       const struct catalog_snap *cat, const char *handbook_base)
 {
@@ -196,7 +191,7 @@ json_t *codec_decision(const struct decision_record *rec, const struct channel_d
 		"confidence", confidence_name(d->confidence),
 		"subscriber", account_json(&in->subscriber),
 		"invoice_owner", account_json(&in->invoice_owner),
-		"ssp_channel", str_or_null(effective_ssp(in)),
+		"ssp_channel", str_or_null(d->ssp_channel),
 		"resale_partner", str_or_null(resale),
 		"distributor", str_or_null(d->channel == CHANNEL_TWO_TIER ? d->distributor_name : NULL),
 		"partner", partner,
