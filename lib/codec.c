@@ -26,6 +26,21 @@ char *codec_handbook_url(const char *base, const char *path)
 	return buf_detach(&b, NULL);
 }
 
+char *codec_workflow_url(const char *base, const struct workflow_row *w)
+{
+	struct buf b;
+	size_t n = strlen(base);
+
+	buf_init(&b, 8192);
+	buf_append(&b, base, n && base[n - 1] == '/' ? n - 1 : n);
+	buf_puts(&b, w->handbook_path);
+	if (!str_empty(w->first_section)) {
+		buf_puts(&b, "#");
+		buf_puts(&b, w->first_section);
+	}
+	return buf_detach(&b, NULL);
+}
+
 static json_t *contact_json(const struct contact_in *c)
 {
 	if (str_empty(c->id) && str_empty(c->email))
@@ -138,7 +153,7 @@ static json_t *workflow_ref(const struct workflow_row *w, const char *id, const 
 
 	if (!w)
 		return json_pack("{s:s}", "id", id);
-	url = codec_handbook_url(base, w->handbook_path);
+	url = codec_workflow_url(base, w);
 	v = json_pack("{s:s, s:s, s:s}", "id", w->id, "title", w->title, "handbook_url", url);
 	free(url);
 	return v;
@@ -212,10 +227,11 @@ static json_t *json_text(const char *text)
 
 json_t *codec_workflow(const struct workflow_row *w, const char *handbook_base)
 {
-	char *url = codec_handbook_url(handbook_base, w->handbook_path);
-	json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", w->id,
+	char *url = codec_workflow_url(handbook_base, w);
+	json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "id", w->id,
 			      "version", w->version, "title", w->title, "handbook_path",
-			      w->handbook_path, "handbook_url", url, "applies_when",
+			      w->handbook_path, "sections", json_text(w->sections_json),
+			      "handbook_url", url, "applies_when",
 			      w->applies_when, "steps", json_text(w->steps_json), "warnings",
 			      json_text(w->warnings_json), "proof", json_text(w->proof_json));
 

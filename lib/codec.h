@@ -32,5 +32,9 @@ json_t *codec_policy(const struct channel_input *in, const struct channel_decisi
 /* handbook_base + path, as a new string (free it). */
 char *codec_handbook_url(const char *base, const char *path);
 
+/* A workflow's link: handbook_base + its path + "#" + its first section
+ * (when it has one), as a new string (free it). */
+char *codec_workflow_url(const char *base, const struct workflow_row *w);
+
 /* The portal policy setting as the evaluator's enum. */
 enum portal_policy codec_portal_policy(const struct catalog_snap *cat);

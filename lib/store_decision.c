@@ -189,6 +189,8 @@ enum err store_catalog_load(struct store *s, struct store_catalog *out)
 		w->steps_json = xstrdup(PQgetvalue(r, i, 5));
 		w->warnings_json = xstrdup(PQgetvalue(r, i, 6));
 		w->proof_json = xstrdup(PQgetvalue(r, i, 7));
+		w->sections_json = xstrdup(PQgetvalue(r, i, 8));
+		w->first_section = xstrdup(PQgetvalue(r, i, 9));
 	}
 	PQclear(r);
 	return ERR_OK;
@@ -208,6 +210,8 @@ void store_catalog_release(struct store_catalog *c)
 		free(w->steps_json);
 		free(w->warnings_json);
 		free(w->proof_json);
+		free(w->sections_json);
+		free(w->first_section);
 	}
 	free(c->workflows);
 	free(c->portal_access);

@@ -89,7 +89,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 	[STMT_POLICY] = {"policy", "SELECT key, value FROM policy_settings"},
 	[STMT_WORKFLOWS] = {"workflows",
 		"SELECT id, version, title, handbook_path, applies_when, steps::text,"
-		" warnings::text, proof::text FROM workflows ORDER BY id"},
+		" warnings::text, proof::text, array_to_json(sections)::text,"
+		" coalesce(sections[1], '') FROM workflows ORDER BY id"},
 	[STMT_PARTNERS] = {"partners",
 		"SELECT p.name, p.type, p.track, array_to_json(p.email_domains)::text,"
 		" coalesce((SELECT json_agg(account_key ORDER BY account_key) FROM partner_accounts"

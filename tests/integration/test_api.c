@@ -443,6 +443,35 @@ static void test_search_partners_workflows(void **state)
 	j = call("GET", "/v1/workflows/associating_purchases", NULL, 200, NULL);
 	assert_true(json_array_size(json_object_get(j, "steps")) > 0);
 	assert_non_null(strstr(jstr(j, "handbook_url"), "https://handbook.gitlab.com/handbook/"));
+	/* DOMAIN.md: the bare path, its two sections named separately */
+	assert_string_equal(jstr(j, "handbook_path"),
+			    "/handbook/support/license-and-renewals/workflows/customersdot/associating_purchases");
+	assert_int_equal(json_array_size(json_object_get(j, "sections")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sections"), 0)),
+			    "ownership-verification");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sections"), 1)),
+			    "add-subscription-management-contact");
+	assert_non_null(strstr(jstr(j, "handbook_url"), "associating_purchases#ownership-verification"));
+	json_decref(j);
+	j = call("GET", "/v1/workflows", NULL, 200, NULL);
+	{
+		size_t i;
+		json_t *w;
+
+		json_array_foreach(json_object_get(j, "workflows"), i, w) {
+			assert_null(strchr(jstr(w, "handbook_path"), '#'));
+			if (strcmp(jstr(w, "id"), "reseller_change_or_question") == 0) {
+				assert_string_equal(jstr(w, "handbook_path"),
+						    "/handbook/support/license-and-renewals/workflows/working_with_sales");
+				assert_int_equal(json_array_size(json_object_get(w, "sections")), 1);
+			}
+			if (strcmp(jstr(w, "id"), "nfr_program") == 0)
+				assert_string_equal(jstr(w, "handbook_path"),
+						    "/handbook/resellers/channel-working-with-gitlab/");
+			if (strcmp(jstr(w, "id"), "working_with_sales") == 0)
+				assert_int_equal(json_array_size(json_object_get(w, "sections")), 0);
+		}
+	}
 	json_decref(j);
 	json_decref(call("GET", "/v1/workflows/nope", NULL, 404, NULL));
 }
