@@ -56,7 +56,8 @@ static bool same_catalog(const struct store_catalog *a, const struct store_catal
 		if (strcmp(x->id, y->id) || x->version != y->version || strcmp(x->title, y->title) ||
 		    strcmp(x->handbook_path, y->handbook_path) || strcmp(x->steps_json, y->steps_json) ||
 		    strcmp(x->warnings_json, y->warnings_json) || strcmp(x->proof_json, y->proof_json) ||
-		    strcmp(x->applies_when, y->applies_when))
+		    strcmp(x->applies_when, y->applies_when) ||
+		    strcmp(x->sections_json, y->sections_json))
 			return false;
 	}
 	return true;

@@ -220,8 +220,11 @@ static const char *ssp_points_to(enum ssp_state s)
 
 /*
  * SSPChannel may sit on the subscription (the seed) or on the subscriber
- * account (other handbook pages): the subscription's wins when both are
- * set, and both are recorded as evidence.
+ * account (other handbook pages); DOMAIN.md says to read it from either.
+ * Both are recorded as evidence. When either says the reseller value, the
+ * decision reads SSPChannel as Reseller (so on a direct purchase that is a
+ * conflict); otherwise the subscription's value wins. When both are set
+ * and say different things, that is a conflict of its own.
  */
 static void read_ssp(const struct channel_input *in, struct facts *fx,
 		     struct channel_decision *out)
@@ -238,9 +241,24 @@ static void read_ssp(const struct channel_input *in, struct facts *fx,
 	if (on_acct != SSP_ABSENT)
 		add_evidence(out, SOURCE_ZUORA, "Account", field,
 			     in->subscriber.ssp_channel, ssp_points_to(on_acct));
-	fx->ssp = on_sub != SSP_ABSENT ? on_sub : on_acct;
-	fx->ssp_value = on_sub != SSP_ABSENT ? in->sub.ssp_channel
-					     : in->subscriber.ssp_channel;
+	if (on_acct == SSP_RESELLER && on_sub != SSP_RESELLER) {
+		fx->ssp = on_acct;
+		fx->ssp_value = in->subscriber.ssp_channel;
+	} else {
+		fx->ssp = on_sub != SSP_ABSENT ? on_sub : on_acct;
+		fx->ssp_value = on_sub != SSP_ABSENT ? in->sub.ssp_channel
+						     : in->subscriber.ssp_channel;
+	}
+	out->ssp_channel = has(fx->ssp_value) ? fx->ssp_value : NULL;
+	if (on_sub != SSP_ABSENT && on_acct != SSP_ABSENT &&
+	    (on_sub != on_acct ||
+	     !same_ci(in->sub.ssp_channel, in->subscriber.ssp_channel)))
+		add_conflict(out, "ssp_channel_sources_disagree",
+			     "SSPChannel is '%s' on subscription %s but '%s' on "
+			     "subscriber account %s.",
+			     in->sub.ssp_channel, show(in->sub.number),
+			     in->subscriber.ssp_channel,
+			     show(in->subscriber.number));
 }
 
 /*

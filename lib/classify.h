@@ -99,6 +99,9 @@ struct partner_in {
 	const char *name;
 	enum partner_type type;
 	const char *track; /* Select, Open, Technology */
+	/* the partner's registry email domains, ';'-separated; filled for
+	 * owner_partner only (NULL elsewhere) */
+	const char *email_domains;
 };
 
 /* Registry rows a decision may match against the VP of Channel notes. */
@@ -171,6 +174,11 @@ struct channel_decision {
 	 * notes name, which stands in for the quote's resale partner because
 	 * that field is empty; NULL otherwise. Points into the input. */
 	const struct partner_in *notes_partner;
+	/* The SSPChannel value the decision used, borrowed from the input:
+	 * the reseller value when either source (subscription or subscriber
+	 * account) has it, else the subscription's, else the account's;
+	 * NULL when neither is set. */
+	const char *ssp_channel;
 	size_t n_evidence;
 	struct evidence evidence[CLASSIFY_MAX_EVIDENCE];
 	size_t n_conflicts;

@@ -26,6 +26,21 @@ char *codec_handbook_url(const char *base, const char *path)
 	return buf_detach(&b, NULL);
 }
 
+char *codec_workflow_url(const char *base, const struct workflow_row *w)
+{
+	struct buf b;
+	size_t n = strlen(base);
+
+	buf_init(&b, 8192);
+	buf_append(&b, base, n && base[n - 1] == '/' ? n - 1 : n);
+	buf_puts(&b, w->handbook_path);
+	if (!str_empty(w->first_section)) {
+		buf_puts(&b, "#");
+		buf_puts(&b, w->first_section);
+	}
+	return buf_detach(&b, NULL);
+}
+
 static json_t *contact_json(const struct contact_in *c)
 {
 	if (str_empty(c->id) && str_empty(c->email))
@@ -88,7 +103,24 @@ enum portal_policy codec_portal_policy(const struct catalog_snap *cat)
 	return strcmp(cat->c.portal_access, "read_only") == 0 ? PORTAL_READ_ONLY : PORTAL_NONE;
 }
 
-json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap *cat)
+/* Whether a legacy license needs a VP-approved exemption: exactly what the
+ * evaluator answers for a legacy_license request without facts (term start
+ * against the cutoff, then the channel), so the two never disagree. */
+static bool legacy_needs_exemption(const struct channel_input *in,
+				   const struct channel_decision *d,
+				   const struct catalog_snap *cat)
+{
+	struct policy pol;
+	struct evaluation ev;
+
+	pol.portal = codec_portal_policy(cat);
+	pol.cloud_licensing_cutoff = cat->c.cloud_licensing_cutoff;
+	evaluate(REQ_LEGACY_LICENSE, in, d, NULL, &pol, &ev);
+	return ev.action != ACTION_PROCEED;
+}
+
+json_t *codec_policy(const struct channel_input *in, const struct channel_decision *d,
+		     const struct catalog_snap *cat)
 {
 	bool partner = channel_is_reseller(d->channel);
 	/* DOMAIN.md: marketplace buyers are treated like reseller customers
@@ -111,7 +143,7 @@ json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap
 	return json_pack("{s:s, s:b, s:b, s:s, s:b, s:o}", "portal_access", portal,
 			 "changes_through_reseller", partner, "never_send_license_to_reseller",
 			 partner, "license_recipient", "sold_to", "legacy_license_needs_exemption",
-			 d->channel != CHANNEL_WEB_DIRECT, "notes", notes);
+			 legacy_needs_exemption(in, d, cat), "notes", notes);
 }
 
 static json_t *workflow_ref(const struct workflow_row *w, const char *id, const char *base)
@@ -121,7 +153,7 @@ static json_t *workflow_ref(const struct workflow_row *w, const char *id, const 
 
 	if (!w)
 		return json_pack("{s:s}", "id", id);
-	url = codec_handbook_url(base, w->handbook_path);
+	url = codec_workflow_url(base, w);
 	v = json_pack("{s:s, s:s, s:s}", "id", w->id, "title", w->title, "handbook_url", url);
 	free(url);
 	return v;
@@ -146,11 +178,6 @@ static json_t *freshness_json(const struct decision_meta *m)
 			 str_or_null(m->zuora_updated_at), "origin", str_or_null(m->origin),
 			 "salesforce", "synced_at", str_or_null(m->quote_synced_at),
 			 "last_sync", str_or_null(m->salesforce_last_sync));
-}
-
-static const char *effective_ssp(const struct channel_input *in)
-{
-	return !str_empty(in->sub.ssp_channel) ? in->sub.ssp_channel : in->subscriber.ssp_channel;
 }
 
 json_t *codec_decision(const struct decision_record *rec, const struct channel_decision *d,
@@ -179,14 +206,14 @@ json_t *codec_decision(const struct decision_record *rec, const struct channel_d
 		"confidence", confidence_name(d->confidence),
 		"subscriber", account_json(&in->subscriber),
 		"invoice_owner", account_json(&in->invoice_owner),
-		"ssp_channel", str_or_null(effective_ssp(in)),
+		"ssp_channel", str_or_null(d->ssp_channel),
 		"resale_partner", str_or_null(resale),
 		"distributor", str_or_null(d->channel == CHANNEL_TWO_TIER ? d->distributor_name : NULL),
 		"partner", partner,
 		"evidence", evidence_json(d),
 		"conflicts", conflicts_json(d),
 		"reasons", texts_json(d->reasons, d->n_reasons),
-		"policy", codec_policy(d, cat),
+		"policy", codec_policy(in, d, cat),
 		"workflows", workflows_json(d, cat, handbook_base),
 		"freshness", freshness_json(&rec->meta));
 }
@@ -200,10 +227,11 @@ static json_t *json_text(const char *text)
 
 json_t *codec_workflow(const struct workflow_row *w, const char *handbook_base)
 {
-	char *url = codec_handbook_url(handbook_base, w->handbook_path);
-	json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", w->id,
+	char *url = codec_workflow_url(handbook_base, w);
+	json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "id", w->id,
 			      "version", w->version, "title", w->title, "handbook_path",
-			      w->handbook_path, "handbook_url", url, "applies_when",
+			      w->handbook_path, "sections", json_text(w->sections_json),
+			      "handbook_url", url, "applies_when",
 			      w->applies_when, "steps", json_text(w->steps_json), "warnings",
 			      json_text(w->warnings_json), "proof", json_text(w->proof_json));
 

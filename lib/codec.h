@@ -23,11 +23,18 @@ json_t *codec_evaluation(const struct decision_record *rec, const struct channel
 			 const struct evaluation *ev, const struct catalog_snap *cat,
 			 const char *handbook_base);
 
-/* The policy that follows from a decision (portal access, changes, license). */
-json_t *codec_policy(const struct channel_decision *d, const struct catalog_snap *cat);
+/* The policy that follows from a decision (portal access, changes, license);
+ * in is the input the decision was made from (term start for the cloud
+ * licensing cutoff). */
+json_t *codec_policy(const struct channel_input *in, const struct channel_decision *d,
+		     const struct catalog_snap *cat);
 
 /* handbook_base + path, as a new string (free it). */
 char *codec_handbook_url(const char *base, const char *path);
+
+/* A workflow's link: handbook_base + its path + "#" + its first section
+ * (when it has one), as a new string (free it). */
+char *codec_workflow_url(const char *base, const struct workflow_row *w);
 
 /* The portal policy setting as the evaluator's enum. */
 enum portal_policy codec_portal_policy(const struct catalog_snap *cat);

@@ -5,12 +5,14 @@
  * static const tables below.
  *
  * Undetermined channel (documented choice): when the answer depends on the
- * channel (contact update, ownership change, direct renewal, legacy license
- * bought after the cutoff, subscription change, question, portal access)
- * the action is request_proof with one proof item: confirm the channel in
- * Zuora first, because Zuora is the single source of truth. Requests whose
- * answer does not depend on the channel (identify, new purchase on another
- * account, NFR, legacy license bought before the cutoff) proceed as usual.
+ * channel (contact update, ownership change, direct renewal, subscription
+ * change, question, portal access) the action is request_proof with one
+ * proof item: confirm the channel in Zuora first, because Zuora is the
+ * single source of truth. Requests whose answer does not depend on the
+ * channel (identify, new purchase on another account, NFR, legacy license
+ * bought before the cutoff) proceed as usual. A legacy license bought after
+ * the cutoff on an unconfirmed channel is not "always web direct", so
+ * DOMAIN.md workflow 5's "otherwise" applies: pass to Sales.
  */
 #include "evaluate.h"
 
@@ -230,24 +232,103 @@ static bool proof_sold_to(const struct ctx *c)
 	return same_ci(c->f->requester_email, c->in->subscriber.sold_to.email);
 }
 
-/* Option C: license not activated, the reseller vouches, and the
- * requester's domain is that of the INVOICE OWNER's Sold-To contact (in a
- * chain of resellers only the invoice owner counts). Not in two-tier deals:
- * there only the distributor holding the invoice (with the invoice
- * attached) or the quote's Sold-To contact may change the contact. */
+/* The requester writes from the email domain of the INVOICE OWNER's
+ * Sold-To contact (in a chain of resellers only the invoice owner counts). */
+static bool from_invoice_owner(const struct ctx *c)
+{
+	return same_ci(email_domain(c->f->requester_email),
+		       contact_domain(&c->in->invoice_owner.sold_to));
+}
+
+/* domain is one of the ';'-separated domains in list (case ignored,
+ * blanks around each item ignored). */
+static bool domain_in_list(const char *domain, const char *list)
+{
+	size_t n;
+
+	if (!has(domain) || !has(list))
+		return false;
+	n = strlen(domain);
+	while (*list != '\0') {
+		size_t len;
+		size_t i;
+
+		while (*list == ' ' || *list == ';')
+			list++;
+		len = strcspn(list, ";");
+		while (len > 0 && list[len - 1] == ' ')
+			len--;
+		for (i = 0; i < len && i < n; i++)
+			if (ascii_lower((unsigned char)list[i]) !=
+			    ascii_lower((unsigned char)domain[i]))
+				break;
+		if (len == n && i == n)
+			return true;
+		list += strcspn(list, ";");
+	}
+	return false;
+}
+
+/* Two-tier deals: only the distributor holding the invoice may attach it.
+ * false when the requester's email is given and its domain is neither the
+ * invoice owner's (the distributor's) Sold-To domain nor one of the
+ * distributor's registry email domains. */
+static bool two_tier_invoice_holder(const struct ctx *c)
+{
+	const char *domain = email_domain(c->f->requester_email);
+
+	if (!has(c->f->requester_email))
+		return true;
+	return from_invoice_owner(c) ||
+	       (c->in->owner_partner.present &&
+		domain_in_list(domain, c->in->owner_partner.email_domains));
+}
+
+/* Proof B: a copy of the subscription invoice is attached; in two-tier
+ * deals only by the distributor holding it (see above). */
+static bool proof_invoice(struct ctx *c)
+{
+	if (c->f->invoice_attached != TRI_TRUE)
+		return false;
+	if (c->d->channel != CHANNEL_TWO_TIER || two_tier_invoice_holder(c))
+		return true;
+	reason(c, "Two-tier deal: the invoice was attached by %s, whose email "
+		  "domain is neither the distributor's (%s) nor its Sold-To "
+		  "contact's (%s): only the distributor holding the invoice may "
+		  "attach it as proof.",
+	       c->f->requester_email, show(c->d->distributor_name),
+	       show(contact_domain(&c->in->invoice_owner.sold_to)));
+	return false;
+}
+
+/* Option C: on a confirmed reseller purchase whose license is not yet
+ * activated, a request from the invoice owner's Sold-To domain is the
+ * reseller vouching; it counts unless reseller_vouches is explicitly false
+ * or the requester is GitLab staff (a staff vouch is never proof). Not in
+ * two-tier deals: there only the distributor holding the invoice (with the
+ * invoice attached) or the quote's Sold-To contact may change the contact. */
 static bool proof_vouch(const struct ctx *c)
 {
 	return c->d->channel != CHANNEL_TWO_TIER &&
 	       c->f->license_activated == TRI_FALSE &&
-	       c->f->reseller_vouches == TRI_TRUE &&
-	       same_ci(email_domain(c->f->requester_email),
-		       contact_domain(&c->in->invoice_owner.sold_to));
+	       c->f->reseller_vouches != TRI_FALSE &&
+	       c->f->requester_is_staff != TRI_TRUE && from_invoice_owner(c);
 }
 
-/* Why option C did not hold, when the reseller did vouch. */
+/* Why option C did not hold, when a vouch was claimed or the request
+ * came from the invoice owner's domain. */
 static void explain_vouch(struct ctx *c)
 {
-	if (c->f->reseller_vouches != TRI_TRUE)
+	bool owner = from_invoice_owner(c);
+
+	if (c->f->reseller_vouches == TRI_FALSE) {
+		if (owner)
+			reason(c, "The reseller does not vouch for the requester: "
+				  "option C does not apply.");
+		return;
+	}
+	if ((c->f->reseller_vouches != TRI_TRUE && !owner) ||
+	    c->f->requester_is_staff == TRI_TRUE)
 		return;
 	if (c->d->channel == CHANNEL_TWO_TIER)
 		reason(c, "Two-tier deal: a vouch is not proof; only the "
@@ -284,8 +365,8 @@ static void list_ownership_proofs(struct ctx *c)
 		 "subscription invoice.", partner(c));
 	if (c->f->license_activated != TRI_TRUE)
 		proof(c, "C: if the license is not yet activated, the invoice "
-			 "owner vouches for the requester and the requester's "
-			 "email domain matches its Sold-To contact's (%s).",
+			 "owner vouches: the request comes from the email "
+			 "domain of its Sold-To contact (%s).",
 		      show(domain));
 }
 
@@ -305,7 +386,7 @@ static void eval_partner_ownership(struct ctx *c)
 			  "contact.");
 		return;
 	}
-	if (c->f->invoice_attached == TRI_TRUE) {
+	if (proof_invoice(c)) {
 		set(c, ACTION_PROCEED, WF_ASSOCIATING);
 		reason(c, "Proof B: %s attached a copy of the subscription "
 			  "invoice.",
@@ -315,9 +396,10 @@ static void eval_partner_ownership(struct ctx *c)
 	}
 	if (proof_vouch(c)) {
 		set(c, ACTION_PROCEED, WF_ASSOCIATING);
-		reason(c, "Proof C: the license is not activated, the reseller "
-			  "vouches and the requester's domain matches the "
-			  "invoice owner's Sold-To contact.");
+		reason(c, "Proof C: the license is not activated and the request "
+			  "comes from the email domain of the invoice owner's "
+			  "Sold-To contact (%s): the reseller vouches.",
+		       show(contact_domain(&c->in->invoice_owner.sold_to)));
 		return;
 	}
 	set(c, ACTION_REQUEST_PROOF, WF_ASSOCIATING);
@@ -406,11 +488,15 @@ static const char *purchase_date(struct ctx *c)
 static void legacy_after_cutoff(struct ctx *c, const char *date,
 				const char *cutoff)
 {
+	set(c, ACTION_PASS_TO_SALES, WF_CLOUD_LICENSING);
 	if (c->d->channel == CHANNEL_UNDETERMINED) {
-		confirm_channel_first(c, WF_CLOUD_LICENSING);
+		reason(c, "Bought or renewed on %s, after the cloud licensing "
+			  "cutoff %s, and the purchase channel is unconfirmed "
+			  "(undetermined in Zuora), so it is not known to be "
+			  "always web direct: pass to Sales for a VP-approved "
+			  "exemption.", date, cutoff);
 		return;
 	}
-	set(c, ACTION_PASS_TO_SALES, WF_CLOUD_LICENSING);
 	reason(c, "Bought or renewed on %s, after the cloud licensing cutoff "
 		  "%s, through channel %s: pass to Sales for a VP-approved "
 		  "exemption.", date, cutoff, channel_name(c->d->channel));
@@ -419,8 +505,10 @@ static void legacy_after_cutoff(struct ctx *c, const char *date,
 }
 
 /*
- * DOMAIN.md workflow 5. always_web_direct is honoured unless Zuora says the
- * subscription went through Sales or a partner (Zuora wins).
+ * DOMAIN.md workflow 5. always_web_direct=true is honoured unless Zuora
+ * says the subscription went through Sales or a partner (Zuora wins);
+ * always_web_direct=false (an earlier purchase was not web direct) wins
+ * over a current web-direct channel, which only shows the last purchase.
  */
 static void eval_legacy(struct ctx *c)
 {
@@ -428,9 +516,10 @@ static void eval_legacy(struct ctx *c)
 				     ? c->p->cloud_licensing_cutoff
 				     : CUTOFF_DEFAULT;
 	const char *date = purchase_date(c);
-	bool web = c->d->channel == CHANNEL_WEB_DIRECT ||
-		   (c->f->always_web_direct == TRI_TRUE &&
-		    c->d->channel == CHANNEL_UNDETERMINED);
+	bool web = c->f->always_web_direct != TRI_FALSE &&
+		   (c->d->channel == CHANNEL_WEB_DIRECT ||
+		    (c->f->always_web_direct == TRI_TRUE &&
+		     c->d->channel == CHANNEL_UNDETERMINED));
 
 	warn(c, WARN_LEGACY);
 	if (date != NULL && strcmp(date, cutoff) < 0) {
@@ -450,6 +539,10 @@ static void eval_legacy(struct ctx *c)
 	if (c->f->always_web_direct == TRI_TRUE)
 		reason(c, "The request says it was always web direct, but Zuora "
 			  "says %s; Zuora wins.", channel_name(c->d->channel));
+	else if (c->f->always_web_direct == TRI_FALSE &&
+		 c->d->channel == CHANNEL_WEB_DIRECT)
+		reason(c, "The last purchase was web direct, but not every "
+			  "purchase was: a legacy license needs an exemption.");
 	if (date == NULL) {
 		set(c, ACTION_REQUEST_PROOF, WF_CLOUD_LICENSING);
 		reason(c, "The date of the last purchase or renewal is unknown; "

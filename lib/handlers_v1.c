@@ -316,9 +316,50 @@ static bool valid_date(const char *s)
 	       s[4] == '-' && s[7] == '-' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
 }
 
+/*
+ * Fields of the evaluate body that are not facts we know. DESIGN.md lists
+ * the facts as an open list, so unknown ones are ignored and named in one
+ * warning. Names are shown as [A-Za-z0-9_.-] (other bytes as '?', so the
+ * text stays ASCII and safe in the Markdown note), cut at 40 characters.
+ */
+struct ignored_fields {
+	char text[CLASSIFY_TEXT_MAX - 64]; /* room for the warning's own words */
+	size_t len, shown, count;
+};
+
+static void ignored_add(struct ignored_fields *ig, const char *prefix, const char *key)
+{
+	char name[64];
+	size_t n = (size_t)snprintf(name, sizeof(name), "%s%.40s", prefix, key), i;
+
+	ig->count++;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			name[i] = '?';
+	if (ig->len + n + 2 >= sizeof(ig->text))
+		return;
+	ig->len += (size_t)snprintf(ig->text + ig->len, sizeof(ig->text) - ig->len, "%s%s",
+				    ig->shown ? ", " : "", name);
+	ig->shown++;
+}
+
+/* The warning naming the ignored fields, into out[CLASSIFY_TEXT_MAX]. */
+static void ignored_warning(const struct ignored_fields *ig, char *out)
+{
+	if (ig->count > ig->shown)
+		snprintf(out, CLASSIFY_TEXT_MAX, "Unknown fields ignored: %s (and %zu more).",
+			 ig->text, ig->count - ig->shown);
+	else
+		snprintf(out, CLASSIFY_TEXT_MAX, "Unknown fields ignored: %s.", ig->text);
+}
+
 /* Read facts from obj (the body or its "facts" object). false + detail
- * on a wrong type or an unknown field. Strings borrow from obj. */
-static bool read_facts(json_t *obj, bool top, struct request_facts *f, char *detail, size_t n)
+ * on a wrong type of a known fact; unknown fields go to *ig. Strings
+ * borrow from obj. */
+static bool read_facts(json_t *obj, bool top, struct request_facts *f, struct ignored_fields *ig,
+		       char *detail, size_t n)
 {
 	enum tristate *bools[] = {&f->requester_is_staff, &f->requester_is_sold_to,
 				  &f->license_activated, &f->invoice_attached, &f->reseller_vouches,
@@ -353,10 +394,8 @@ static bool read_facts(json_t *obj, bool top, struct request_facts *f, char *det
 			}
 			*strs[i] = json_string_value(v);
 		}
-		if (!known) {
-			snprintf(detail, n, "unknown field '%.60s'", key);
-			return false;
-		}
+		if (!known)
+			ignored_add(ig, top ? "" : "facts.", key);
 	}
 	if (f->purchase_date && !valid_date(f->purchase_date)) {
 		snprintf(detail, n, "'purchase_date' must be a date as YYYY-MM-DD");
@@ -375,6 +414,7 @@ HANDLER(h_evaluate)
 	const char *sub, *type;
 	char key[SUBSCRIPTION_KEY_MAX], detail[320];
 	struct request_facts f;
+	struct ignored_fields ig;
 	struct evaluation ev;
 	struct policy pol;
 	struct decided x;
@@ -385,6 +425,7 @@ HANDLER(h_evaluate)
 	if (!body)
 		return;
 	memset(&f, 0, sizeof(f));
+	memset(&ig, 0, sizeof(ig));
 	sub = json_string_value(json_object_get(body, "subscription"));
 	type = json_string_value(json_object_get(body, "type"));
 	facts = json_object_get(body, "facts");
@@ -400,8 +441,8 @@ HANDLER(h_evaluate)
 		problem_bad_key(res, req, sub);
 	} else if (facts && !json_is_object(facts)) {
 		respond_problem(res, req, ERR_INVALID, "'facts' must be an object");
-	} else if (!read_facts(body, true, &f, detail, sizeof(detail)) ||
-		   (facts && !read_facts(facts, false, &f, detail, sizeof(detail)))) {
+	} else if (!read_facts(body, true, &f, &ig, detail, sizeof(detail)) ||
+		   (facts && !read_facts(facts, false, &f, &ig, detail, sizeof(detail)))) {
 		respond_problem(res, req, ERR_INVALID, detail);
 	} else {
 		audit_record(app->audit, res->token_name, request_type_name((enum request_type)t), key,
@@ -416,6 +457,8 @@ HANDLER(h_evaluate)
 			pol.portal = codec_portal_policy(x.cat);
 			pol.cloud_licensing_cutoff = x.cat->c.cloud_licensing_cutoff;
 			evaluate((enum request_type)t, &x.rec->in, &x.d, &f, &pol, &ev);
+			if (ig.count && ev.n_warnings < EVAL_MAX_ITEMS)
+				ignored_warning(&ig, ev.warnings[ev.n_warnings++]);
 			out = codec_evaluation(x.rec, &x.d, &ev, x.cat, app->cfg.handbook_base_url);
 			note = note_evaluation(app, &x, &ev, (enum request_type)t);
 			json_object_set_new(out, "note_markdown", json_string(note));

@@ -119,7 +119,7 @@ char *note_decision(struct app *app, const struct decided *x, size_t *len)
 
 		if (!w)
 			continue;
-		url = codec_handbook_url(app->cfg.handbook_base_url, w->handbook_path);
+		url = codec_workflow_url(app->cfg.handbook_base_url, w);
 		buf_printf(&b, "- [%s](%s)\n", w->title, url);
 		free(url);
 	}
@@ -154,7 +154,7 @@ char *note_evaluation(struct app *app, const struct decided *x, const struct eva
 			buf_printf(&b, "- %s\n", ev->warnings[i]);
 	}
 	if (w) {
-		char *url = codec_handbook_url(app->cfg.handbook_base_url, w->handbook_path);
+		char *url = codec_workflow_url(app->cfg.handbook_base_url, w);
 
 		buf_printf(&b, "\n**Next steps** ([%s](%s))\n", w->title, url);
 		free(url);

@@ -112,6 +112,9 @@ void store_decision_free(struct decision_record *r);
 struct workflow_row {
 	char *id, *title, *handbook_path, *applies_when;
 	char *steps_json, *warnings_json, *proof_json; /* JSON arrays */
+	/* handbook section anchors (without '#'), as a JSON array, most
+	 * relevant first; first_section is its first item or "" */
+	char *sections_json, *first_section;
 	int version;
 };
 

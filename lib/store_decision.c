@@ -112,6 +112,7 @@ enum err store_decision_get(struct store *s, const char *key, struct decision_re
 	d->in.quote.opportunity_id = col(r, 48);
 	d->meta.quote_synced_at = col(r, 49);
 	partner(r, 50, &d->in.owner_partner);
+	d->in.owner_partner.email_domains = col(r, 84);
 	partner(r, 53, &d->in.resale_partner);
 	d->in.sf_partner_role = col(r, 56);
 	d->in.sf_partner_name = col(r, 57);
@@ -188,6 +189,8 @@ enum err store_catalog_load(struct store *s, struct store_catalog *out)
 		w->steps_json = xstrdup(PQgetvalue(r, i, 5));
 		w->warnings_json = xstrdup(PQgetvalue(r, i, 6));
 		w->proof_json = xstrdup(PQgetvalue(r, i, 7));
+		w->sections_json = xstrdup(PQgetvalue(r, i, 8));
+		w->first_section = xstrdup(PQgetvalue(r, i, 9));
 	}
 	PQclear(r);
 	return ERR_OK;
@@ -207,6 +210,8 @@ void store_catalog_release(struct store_catalog *c)
 		free(w->steps_json);
 		free(w->warnings_json);
 		free(w->proof_json);
+		free(w->sections_json);
+		free(w->first_section);
 	}
 	free(c->workflows);
 	free(c->portal_access);

@@ -52,7 +52,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 		/* 59 */ "  q.vp_channel_notes,"
 		/* 60 */ NOTES_PARTNER(1) "," NOTES_PARTNER(2) "," NOTES_PARTNER(3) ","
 		NOTES_PARTNER(4) "," NOTES_PARTNER(5) "," NOTES_PARTNER(6) ","
-		NOTES_PARTNER(7) "," NOTES_PARTNER(8)
+		NOTES_PARTNER(7) "," NOTES_PARTNER(8) ","
+		/* 84 */ "  array_to_string(op.email_domains, ';')"
 		" FROM s"
 		" LEFT JOIN zuora_accounts sa ON sa.id = s.account_id"
 		" LEFT JOIN zuora_contacts sst ON sst.id = sa.sold_to_contact_id"
@@ -89,7 +90,8 @@ const struct store_stmt store_stmts[STMT__COUNT] = {
 	[STMT_POLICY] = {"policy", "SELECT key, value FROM policy_settings"},
 	[STMT_WORKFLOWS] = {"workflows",
 		"SELECT id, version, title, handbook_path, applies_when, steps::text,"
-		" warnings::text, proof::text FROM workflows ORDER BY id"},
+		" warnings::text, proof::text, array_to_json(sections)::text,"
+		" coalesce(sections[1], '') FROM workflows ORDER BY id"},
 	[STMT_PARTNERS] = {"partners",
 		"SELECT p.name, p.type, p.track, array_to_json(p.email_domains)::text,"
 		" coalesce((SELECT json_agg(account_key ORDER BY account_key) FROM partner_accounts"

@@ -264,6 +264,103 @@ static void test_evaluate(void **state)
 	json_decref(j);
 }
 
+static bool needs_exemption(const char *sub)
+{
+	char path[128];
+	json_t *d, *v;
+	bool out;
+
+	snprintf(path, sizeof(path), "/v1/subscriptions/%s/channel", sub);
+	d = call("GET", path, NULL, 200, NULL);
+	v = json_object_get(json_object_get(d, "policy"), "legacy_license_needs_exemption");
+	assert_true(json_is_boolean(v));
+	out = json_is_true(v);
+	json_decref(d);
+	return out;
+}
+
+/* DOMAIN.md workflow 5: bought before 2022-07-07 or web direct, no
+ * exemption; the policy flag agrees with the legacy_license evaluation. */
+static void test_policy_legacy_exemption_cutoff(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	itest_sql(&db,
+		"INSERT INTO zuora_subscriptions (number, id, version, status, term_start, term_end,"
+		" account_id, invoice_owner_id, created_by_id, ssp_channel, source_updated_at) VALUES"
+		" ('A-S00000094', '50000000000000000000000000000094', 1, 'Active', '2021-05-01', '2022-05-01',"
+		"  'a0000000000000000000000000000003', 'a0000000000000000000000000000010',"
+		"  '2c92a0fd00000000000000000000beef', 'Reseller', '2024-01-01Z')");
+	assert_false(needs_exemption("A-S00000094")); /* reseller, before the cutoff */
+	assert_true(needs_exemption("A-S00000003"));  /* reseller, after */
+	assert_true(needs_exemption("A-S00000007"));  /* undetermined, after */
+	assert_false(needs_exemption("A-S00000001")); /* web direct */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000094\",\"type\":\"legacy_license\"}", 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+}
+
+/* DOMAIN.md two-tier deals: only the distributor holding the invoice may
+ * attach it as proof (its Sold-To or registry email domain). */
+static void test_evaluate_two_tier_invoice(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000004\",\"type\":\"contact_update\","
+		 "\"requester_email\":\"sales@reseller.example\",\"invoice_attached\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "request_proof");
+	json_decref(j);
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000004\",\"type\":\"contact_update\","
+		 "\"requester_email\":\"ap@distribution.example\",\"invoice_attached\":true}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	json_decref(j);
+}
+
+/* DESIGN.md lists the facts as an open list: unknown fields, at the top
+ * level or inside facts, are ignored and named in a warning; a known fact
+ * of the wrong type and a missing subscription or type stay 400. */
+static void test_evaluate_unknown_facts(void **state)
+{
+	json_t *j, *w;
+	const char *last;
+	size_t i;
+
+	(void)state;
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"contact_update\",\"mood\":\"happy\","
+		 "\"facts\":{\"requester_email\":\"erin@endcustomer.example\",\"ticket_id\":42}}",
+		 200, NULL);
+	assert_string_equal(jstr(j, "action"), "proceed");
+	w = json_object_get(j, "warnings");
+	assert_true(json_array_size(w) > 0);
+	last = json_string_value(json_array_get(w, json_array_size(w) - 1));
+	assert_non_null(last);
+	assert_non_null(strstr(last, "mood"));
+	assert_non_null(strstr(last, "facts.ticket_id"));
+	assert_non_null(strstr(jstr(j, "note_markdown"), "mood"));
+	json_decref(j);
+	/* no unknown field: no such warning */
+	j = call("POST", "/v1/requests/evaluate",
+		 "{\"subscription\":\"A-S00000003\",\"type\":\"identify\"}", 200, NULL);
+	w = json_object_get(j, "warnings");
+	for (i = 0; i < json_array_size(w); i++)
+		assert_null(strstr(json_string_value(json_array_get(w, i)), "Unknown fields"));
+	json_decref(j);
+	json_decref(call("POST", "/v1/requests/evaluate",
+			 "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"facts\":{\"invoice_attached\":\"yes\"}}",
+			 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"type\":\"identify\",\"mood\":1}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"mood\":1}", 400, NULL));
+	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"facts\":[]}", 400, NULL));
+}
+
 static void test_bad_input(void **state)
 {
 	const char *no_ct[] = {auth_read, "Content-Type: text/plain", NULL};
@@ -283,7 +380,6 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(jstr(j, "detail"), "line 1"));
 	json_decref(j);
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"teleport\"}", 400, NULL));
-	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"mood\":\"happy\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"identify\",\"license_activated\":\"yes\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "{\"subscription\":\"A-S00000003\",\"type\":\"legacy_license\",\"purchase_date\":\"July 2022\"}", 400, NULL));
 	json_decref(call("POST", "/v1/requests/evaluate", "[1,2]", 400, NULL));
@@ -347,6 +443,35 @@ static void test_search_partners_workflows(void **state)
 	j = call("GET", "/v1/workflows/associating_purchases", NULL, 200, NULL);
 	assert_true(json_array_size(json_object_get(j, "steps")) > 0);
 	assert_non_null(strstr(jstr(j, "handbook_url"), "https://handbook.gitlab.com/handbook/"));
+	/* DOMAIN.md: the bare path, its two sections named separately */
+	assert_string_equal(jstr(j, "handbook_path"),
+			    "/handbook/support/license-and-renewals/workflows/customersdot/associating_purchases");
+	assert_int_equal(json_array_size(json_object_get(j, "sections")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sections"), 0)),
+			    "ownership-verification");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sections"), 1)),
+			    "add-subscription-management-contact");
+	assert_non_null(strstr(jstr(j, "handbook_url"), "associating_purchases#ownership-verification"));
+	json_decref(j);
+	j = call("GET", "/v1/workflows", NULL, 200, NULL);
+	{
+		size_t i;
+		json_t *w;
+
+		json_array_foreach(json_object_get(j, "workflows"), i, w) {
+			assert_null(strchr(jstr(w, "handbook_path"), '#'));
+			if (strcmp(jstr(w, "id"), "reseller_change_or_question") == 0) {
+				assert_string_equal(jstr(w, "handbook_path"),
+						    "/handbook/support/license-and-renewals/workflows/working_with_sales");
+				assert_int_equal(json_array_size(json_object_get(w, "sections")), 1);
+			}
+			if (strcmp(jstr(w, "id"), "nfr_program") == 0)
+				assert_string_equal(jstr(w, "handbook_path"),
+						    "/handbook/resellers/channel-working-with-gitlab/");
+			if (strcmp(jstr(w, "id"), "working_with_sales") == 0)
+				assert_int_equal(json_array_size(json_object_get(w, "sections")), 0);
+		}
+	}
 	json_decref(j);
 	json_decref(call("GET", "/v1/workflows/nope", NULL, 404, NULL));
 }
@@ -688,6 +813,9 @@ int main(void)
 		cmocka_unit_test(test_etag_and_markdown),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_evaluate_unknown_facts),
+		cmocka_unit_test(test_evaluate_two_tier_invoice),
+		cmocka_unit_test(test_policy_legacy_exemption_cutoff),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_search_partners_workflows),
 		cmocka_unit_test(test_tokens),

@@ -122,9 +122,28 @@ static const struct ccase cases[] = {
 	{.name = "direct_compared_by_account_number", .owner = O_SAME_BY_NUMBER,
 	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_MEDIUM,
 	 .ev_field = "InvoiceOwnerNumber", .ev_points = "direct"},
-	{.name = "subscription_ssp_wins_over_account", .owner = O_SAME,
+	/* DOMAIN.md: read SSPChannel from either source; the account's
+	 * Reseller on a direct purchase is a conflict even when the
+	 * subscription says Non-Reseller. */
+	{.name = "account_ssp_reseller_on_direct_is_conflict", .owner = O_SAME,
 	 .sub_ssp = "Non-Reseller", .acct_ssp = "Reseller",
-	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_HIGH},
+	 .channel = CHANNEL_WEB_DIRECT, .conf = CONFIDENCE_LOW,
+	 .conflict = "ssp_channel_reseller_but_direct",
+	 .ev_field = "SSPChannel__c", .ev_points = "reseller",
+	 .ev_value = "Reseller"},
+	{.name = "ssp_sources_disagree_on_direct", .owner = O_SAME,
+	 .sub_ssp = "Reseller", .acct_ssp = "Non-Reseller",
+	 .by_fulfillment = true, .channel = CHANNEL_WEB_DIRECT,
+	 .conf = CONFIDENCE_LOW, .conflict = "ssp_channel_sources_disagree"},
+	{.name = "ssp_sources_disagree_on_partner", .owner = O_OTHER,
+	 .reg_present = true, .reg = PARTNER_RESELLER,
+	 .sub_ssp = "Reseller", .acct_ssp = "Non-Reseller",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_LOW,
+	 .conflict = "ssp_channel_sources_disagree",
+	 .ev_field = "SSPChannel__c", .ev_points = "direct"},
+	{.name = "ssp_sources_agree_ignoring_case", .owner = O_OTHER,
+	 .sub_ssp = "RESELLER", .acct_ssp = "reseller",
+	 .channel = CHANNEL_RESELLER, .conf = CONFIDENCE_HIGH},
 	{.name = "direct_subscriber_in_registry_is_noted", .owner = O_SAME,
 	 .reg_present = true, .reg = PARTNER_MSP, .reg_name = "Acme MSP",
 	 .by_fulfillment = true, .channel = CHANNEL_WEB_DIRECT,
@@ -424,12 +443,12 @@ static const struct ccase cases[] = {
 /* The registry rows a case with notes hands the classifier: more than the
  * store's prefilter would, so the classifier's own rules are tested. */
 static const struct partner_in notes_registry[] = {
-	{true, "Channel Co", PARTNER_RESELLER, "Select"},
-	{true, "Channel Co Europe", PARTNER_RESELLER, "Open"},
-	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select"},
-	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology"},
-	{true, "Managed Ops", PARTNER_MSP, "Open"},
-	{false, "Not Present Reseller", PARTNER_RESELLER, NULL},
+	{true, "Channel Co", PARTNER_RESELLER, "Select", NULL},
+	{true, "Channel Co Europe", PARTNER_RESELLER, "Open", NULL},
+	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select", NULL},
+	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology", NULL},
+	{true, "Managed Ops", PARTNER_MSP, "Open", NULL},
+	{false, "Not Present Reseller", PARTNER_RESELLER, NULL, NULL},
 };
 
 /* Build a channel_input from a scenario; strings are static. */

@@ -41,6 +41,7 @@ struct ecase {
 	const char *term_start;  /* the subscription's, may be NULL */
 	enum partner_type reg;   /* invoice owner's registry type */
 	const char *reg_track;
+	const char *reg_domains; /* its registry email domains */
 
 	enum action action;
 	const char *workflow;
@@ -96,6 +97,26 @@ static const struct ecase cases[] = {
 	       .license_activated = F, .reseller_vouches = T},
 	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
 	 .reason_has = "Proof C"},
+	/* DOMAIN.md option C: a request from the invoice owner's Sold-To
+	 * domain on a reseller purchase is itself the reseller's vouch. */
+	{.name = "contact_proof_c_request_from_invoice_owner_domain",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_RESELLER,
+	 .f = {.requester_email = "new.admin@channel.example",
+	       .license_activated = F},
+	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
+	 .reason_has = "Proof C"},
+	{.name = "contact_vouch_withheld_is_not_c",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_RESELLER,
+	 .f = {.requester_email = "new.admin@channel.example",
+	       .license_activated = F, .reseller_vouches = F},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 3,
+	 .reason_has = "does not vouch"},
+	{.name = "contact_staff_from_owner_domain_is_not_c",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_RESELLER,
+	 .f = {.requester_email = "am@channel.example",
+	       .requester_is_staff = T, .license_activated = F},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 3,
+	 .reason_has = "GitLab staff"},
 	{.name = "contact_vouch_subscriber_domain_is_not_c",
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_RESELLER,
 	 .f = {.requester_email = "new.admin@acme.example",
@@ -138,6 +159,35 @@ static const struct ecase cases[] = {
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
 	 .f = {.invoice_attached = T}, .action = ACTION_PROCEED,
 	 .workflow = WF_ASSOC, .reason_has = "Big Distri"},
+	/* DOMAIN.md: in two-tier deals only the invoice-holding partner
+	 * (the distributor) may attach the invoice as proof. */
+	{.name = "two_tier_invoice_from_other_domain_is_not_proof",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR, .reg_domains = "bigdistri.example",
+	 .f = {.requester_email = "sales@smallreseller.example",
+	       .invoice_attached = T},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
+	 .reason_has = "only the distributor holding the invoice"},
+	{.name = "two_tier_invoice_from_distributor_sold_to_domain",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .f = {.requester_email = "billing@Channel.example",
+	       .invoice_attached = T},
+	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
+	 .reason_has = "Proof B"},
+	{.name = "two_tier_invoice_from_distributor_registry_domain",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR,
+	 .reg_domains = "bigdistri.example; Distri.example",
+	 .f = {.requester_email = "ops@distri.EXAMPLE",
+	       .invoice_attached = T},
+	 .action = ACTION_PROCEED, .workflow = WF_ASSOC,
+	 .reason_has = "Proof B"},
+	{.name = "two_tier_invoice_registry_domain_suffix_is_not_a_match",
+	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
+	 .reg = PARTNER_DISTRIBUTOR, .reg_domains = "distri.example",
+	 .f = {.requester_email = "ops@bigdistri.example",
+	       .invoice_attached = T},
+	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2},
 	{.name = "two_tier_no_proof_asks_distributor",
 	 .type = REQ_CONTACT_UPDATE, .channel = CHANNEL_TWO_TIER,
 	 .action = ACTION_REQUEST_PROOF, .workflow = WF_ASSOC, .n_proof = 2,
@@ -259,9 +309,22 @@ static const struct ecase cases[] = {
 	 .cutoff = "soon", .f = {.purchase_date = "2022-07-08"},
 	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
 	 .reason_has = "2022-07-07"},
+	/* DOMAIN.md workflow 5: not known to be always web direct, so the
+	 * "otherwise" branch: pass to Sales, saying the channel is unconfirmed. */
 	{.name = "legacy_undetermined_after_cutoff", .type = REQ_LEGACY_LICENSE,
 	 .channel = CHANNEL_UNDETERMINED, .term_start = "2023-01-01",
-	 .action = ACTION_REQUEST_PROOF, .workflow = WF_CLOUD, .n_proof = 1},
+	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
+	 .reason_has = "channel is unconfirmed"},
+	/* always_web_direct=false beats a web-direct last purchase */
+	{.name = "legacy_web_direct_but_not_always", .type = REQ_LEGACY_LICENSE,
+	 .channel = CHANNEL_WEB_DIRECT,
+	 .f = {.purchase_date = "2023-03-01", .always_web_direct = F},
+	 .action = ACTION_PASS_TO_SALES, .workflow = WF_CLOUD,
+	 .reason_has = "not every purchase was"},
+	{.name = "legacy_not_always_web_direct_before_cutoff",
+	 .type = REQ_LEGACY_LICENSE, .channel = CHANNEL_WEB_DIRECT,
+	 .f = {.purchase_date = "2022-01-03", .always_web_direct = F},
+	 .action = ACTION_PROCEED, .workflow = WF_CLOUD},
 	{.name = "legacy_undetermined_before_cutoff",
 	 .type = REQ_LEGACY_LICENSE, .channel = CHANNEL_UNDETERMINED,
 	 .term_start = "2020-01-01", .action = ACTION_PROCEED,
@@ -383,6 +446,7 @@ static void build(const struct ecase *k, struct channel_input *in,
 	in->owner_partner.present = k->reg != PARTNER_NONE;
 	in->owner_partner.type = k->reg;
 	in->owner_partner.track = k->reg_track;
+	in->owner_partner.email_domains = k->reg_domains;
 
 	d->channel = k->channel;
 	d->is_reseller = channel_is_reseller(k->channel);
@@ -628,7 +692,7 @@ static void test_nfr_track_of_notes_partner(void **state)
 	in.quote.present = true;
 	in.quote.status = "Sent to Z-Billing";
 	in.quote.vp_channel_notes = "reseller: Channel Co, via Big Distri";
-	in.notes_partners[0] = (struct partner_in){true, "Channel Co", PARTNER_RESELLER, "Select"};
+	in.notes_partners[0] = (struct partner_in){true, "Channel Co", PARTNER_RESELLER, "Select", NULL};
 	classify(&in, &d);
 	assert_int_equal(d.channel, CHANNEL_TWO_TIER);
 	assert_non_null(d.notes_partner);

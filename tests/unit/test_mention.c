@@ -68,13 +68,13 @@ static void test_find(void **state)
 }
 
 static const struct partner_in registry[] = {
-	{true, "Acme", PARTNER_RESELLER, "Open"},
-	{true, "Acme Corp", PARTNER_RESELLER, "Select"},
-	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select"},
-	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology"},
-	{true, "Managed Ops", PARTNER_MSP, "Open"},
-	{false, "Ghost Reseller", PARTNER_RESELLER, NULL},
-	{true, "Untyped Co", PARTNER_NONE, NULL},
+	{true, "Acme", PARTNER_RESELLER, "Open", NULL},
+	{true, "Acme Corp", PARTNER_RESELLER, "Select", NULL},
+	{true, "Big Distri", PARTNER_DISTRIBUTOR, "Select", NULL},
+	{true, "AWS Marketplace", PARTNER_MARKETPLACE, "Technology", NULL},
+	{true, "Managed Ops", PARTNER_MSP, "Open", NULL},
+	{false, "Ghost Reseller", PARTNER_RESELLER, NULL, NULL},
+	{true, "Untyped Co", PARTNER_NONE, NULL, NULL},
 };
 
 #define N_REG (sizeof registry / sizeof registry[0])
