@@ -43,7 +43,8 @@ psql "$DATABASE_URL" -qc "TRUNCATE audit_log"
 export BENCH_TOKEN=$("$BUILD/resellerctl" token create --name bench --scope read)
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# The cluster is stopped too: left running, it disturbs the next benchmark.
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; pg_stop "$PGDIR"; }
 trap cleanup EXIT
 
 # start_server NAME CMD...: run in the background, wait for its port.
