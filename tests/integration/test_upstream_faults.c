@@ -725,27 +725,18 @@ static const char *in_getenv(const char *name)
 	return NULL;
 }
 
-static void test_drip_hits_the_low_speed_limit_in_a_sync(void **state)
+/* Open the rig and a syncer that runs in this process against it. */
+static struct sync *local_syncer(struct rig *g, struct config *cfg, struct store **store)
 {
-	struct rig *g = &the_rig; /* no server: the syncer runs here */
 	struct store_options so;
-	struct sync_tuning t;
-	struct sync_report rep;
-	struct config cfg;
-	struct store *store;
-	struct sync *s;
-	char err[512], *before[NOBJ];
-	double t0, secs;
-	enum err e;
-	size_t i;
+	char err[512];
 
-	(void)state;
 	rig_open(g, NULL);
 	in_env[0][1] = g->db.url;
 	in_env[1][1] = g->sim.base;
 	in_env[2][1] = g->sim.base;
 	in_env[3][1] = ca_pem;
-	if (!config_load(&cfg, in_getenv, err, sizeof(err)))
+	if (!config_load(cfg, in_getenv, err, sizeof(err)))
 		fail_msg("%s", err);
 	memset(&so, 0, sizeof(so));
 	so.url = g->db.url;
@@ -754,8 +745,25 @@ static void test_drip_hits_the_low_speed_limit_in_a_sync(void **state)
 	so.statement_timeout_ms = 10000;
 	so.connect_timeout_s = 5;
 	so.application_name = "itest-faults";
-	store = store_open(&so);
-	s = sync_new(&cfg, store, NULL);
+	*store = store_open(&so);
+	return sync_new(cfg, *store, NULL);
+}
+
+static void test_drip_hits_the_low_speed_limit_in_a_sync(void **state)
+{
+	struct rig *g = &the_rig; /* no server: the syncer runs here */
+	struct sync_tuning t;
+	struct sync_report rep;
+	struct config cfg;
+	struct store *store;
+	struct sync *s;
+	char *before[NOBJ];
+	double t0, secs;
+	enum err e;
+	size_t i;
+
+	(void)state;
+	s = local_syncer(g, &cfg, &store);
 	/* < 100 B/s for 2 s aborts (the service: 15 s), one attempt (the
 	 * service retries a timeout). The 30 s total timeout stays, so only
 	 * the low-speed limit can end a drip this early. */
@@ -811,30 +819,13 @@ static long zoql_queries(const struct rig *g)
 static void test_trigger_during_a_run_is_queued(void **state)
 {
 	struct rig *g = &the_rig; /* no server: the syncer runs here */
-	struct store_options so;
 	struct config cfg;
 	struct store *store;
 	struct sync *s;
-	char err[512];
 	double t0;
 
 	(void)state;
-	rig_open(g, NULL);
-	in_env[0][1] = g->db.url;
-	in_env[1][1] = g->sim.base;
-	in_env[2][1] = g->sim.base;
-	in_env[3][1] = ca_pem;
-	if (!config_load(&cfg, in_getenv, err, sizeof(err)))
-		fail_msg("%s", err);
-	memset(&so, 0, sizeof(so));
-	so.url = g->db.url;
-	so.pool_size = 4;
-	so.checkout_timeout_ms = 5000;
-	so.statement_timeout_ms = 10000;
-	so.connect_timeout_s = 5;
-	so.application_name = "itest-faults";
-	store = store_open(&so);
-	s = sync_new(&cfg, store, NULL);
+	s = local_syncer(g, &cfg, &store);
 	itest_sim_post(&g->sim, "/_sim/reset", "{}");
 	itest_sim_post(&g->sim, "/_sim/fault", "{\"path_prefix\":\"/v1/action/query\","
 			      "\"kind\":\"stall\",\"seconds\":2}");
