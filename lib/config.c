@@ -253,8 +253,10 @@ bool config_load(struct config *c, config_getenv_fn getenv_fn, char *err,
 		buf_printf(&msg, "RESELLERD_TLS_CERT and RESELLERD_TLS_KEY must be set together");
 		ok = false;
 	}
-	if (!ok)
+	if (!ok) {
 		snprintf(err, errlen, "bad configuration: %s", msg.ptr ? msg.ptr : "");
+		config_release(c); /* callers that exit at once leaked it (LSan) */
+	}
 	buf_release(&msg);
 	return ok;
 }

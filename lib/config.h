@@ -57,7 +57,8 @@ typedef const char *(*config_getenv_fn)(const char *name);
 /*
  * Fill c from the environment (getenv_fn; NULL means getenv). On error
  * return false and write one message naming every bad setting to err.
- * c owns its strings: release with config_release, also after a failure.
+ * c owns its strings: release with config_release. After a failure c
+ * holds nothing (config_release on it is harmless).
  */
 bool config_load(struct config *c, config_getenv_fn getenv_fn, char *err,
 		 size_t errlen);
