@@ -15,17 +15,6 @@ static json_t *tri_json(enum tristate t)
 	return t == TRI_UNKNOWN ? json_null() : json_boolean(t == TRI_TRUE);
 }
 
-char *codec_handbook_url(const char *base, const char *path)
-{
-	struct buf b;
-	size_t n = strlen(base);
-
-	buf_init(&b, 8192);
-	buf_append(&b, base, n && base[n - 1] == '/' ? n - 1 : n);
-	buf_puts(&b, path);
-	return buf_detach(&b, NULL);
-}
-
 char *codec_workflow_url(const char *base, const struct workflow_row *w)
 {
 	struct buf b;

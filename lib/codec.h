@@ -29,9 +29,6 @@ json_t *codec_evaluation(const struct decision_record *rec, const struct channel
 json_t *codec_policy(const struct channel_input *in, const struct channel_decision *d,
 		     const struct catalog_snap *cat);
 
-/* handbook_base + path, as a new string (free it). */
-char *codec_handbook_url(const char *base, const char *path);
-
 /* A workflow's link: handbook_base + its path + "#" + its first section
  * (when it has one), as a new string (free it). */
 char *codec_workflow_url(const char *base, const struct workflow_row *w);
