@@ -1,7 +1,7 @@
 #pragma once
 /*
  * dcache: rendered channel decisions kept in memory, so a warm lookup
- * costs a hash probe and a copy instead of a database round trip and a
+ * costs a hash probe and a shared reference instead of a database round trip and a
  * JSON build.
  *
  * Bounded by bytes (RESELLERD_DECISION_CACHE_MB); least recently used
@@ -35,11 +35,25 @@ void dcache_free(struct dcache *c);
 /* The counter to pass to dcache_put: read it before reading the data. */
 uint64_t dcache_begin(struct dcache *c);
 
+/* A hit: the cached body (shared, read-only, NUL-terminated) and its
+ * ETag. The body stays valid, even if the entry is evicted or replaced,
+ * until ref is given to dcache_release (exactly once). */
+struct dcache_hit {
+	const char *body;
+	size_t len;
+	char etag[40];
+	void *ref;
+};
+
 /*
- * Copy the body for key into a new malloc'd buffer (*body, *len) and its
- * ETag into etag. Returns false on a miss or a stale entry.
+ * Look key up: on a fresh entry fill *hit (taking a reference on its
+ * body) and return true; false on a miss or a stale entry (*hit
+ * untouched). Never fails otherwise.
  */
-bool dcache_get(struct dcache *c, const char *key, char **body, size_t *len, char etag[40]);
+bool dcache_get(struct dcache *c, const char *key, struct dcache_hit *hit);
+/* Give back a hit's reference (dcache_hit.ref); the body is freed when
+ * neither the cache nor any other hit holds it. NULL is ignored. */
+void dcache_release(void *ref);
 
 /*
  * Store body (copied) for key, built from data read after `begin`

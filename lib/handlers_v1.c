@@ -164,18 +164,39 @@ static size_t decision_deps(const struct decided *x, char deps[DCACHE_MAX_DEPS][
 }
 
 /* Answer from the body and ETag (304 when If-None-Match matches). */
-static void send_decision(const struct http_request *req, struct http_response *res, char *body,
-			  size_t len, const char *etag)
+/* The headers of a decision; true when If-None-Match matches (a 304). */
+static bool decision_headers(const struct http_request *req, struct http_response *res,
+			     const char *etag)
 {
 	http_set_header(res, "ETag", etag);
 	http_set_header(res, "Cache-Control", "private, no-cache");
 	http_set_header(res, "Vary", "Accept");
-	if (etag_matches(http_header(req, "If-None-Match"), etag)) {
+	if (!etag_matches(http_header(req, "If-None-Match"), etag))
+		return false;
+	res->status = 304;
+	return true;
+}
+
+/* Send a freshly rendered decision (body owned, malloc'd). */
+static void send_decision(const struct http_request *req, struct http_response *res, char *body,
+			  size_t len, const char *etag)
+{
+	if (decision_headers(req, res, etag))
 		free(body);
-		res->status = 304;
-		return;
-	}
-	http_set_body(res, 200, CT_JSON, body, len);
+	else
+		http_set_body(res, 200, CT_JSON, body, len);
+}
+
+/* Send a cached decision without copying it; the hit's reference goes
+ * with the response. */
+static void send_hit(const struct http_request *req, struct http_response *res,
+		     const struct dcache_hit *hit)
+{
+	if (decision_headers(req, res, hit->etag))
+		dcache_release(hit->ref);
+	else
+		http_set_body_shared(res, 200, CT_JSON, hit->body, hit->len, dcache_release,
+				     hit->ref);
 }
 
 HANDLER(h_channel)
@@ -184,6 +205,7 @@ HANDLER(h_channel)
 	char deps[DCACHE_MAX_DEPS][DCACHE_KEY_MAX];
 	const char *dep_ptrs[DCACHE_MAX_DEPS];
 	struct decided x;
+	struct dcache_hit hit;
 	uint64_t begin;
 	char *body;
 	size_t len, n, i;
@@ -200,9 +222,9 @@ HANDLER(h_channel)
 	/* The cache is asked once: on the pool thread, or here when there
 	 * is no pool; a request deferred to a worker already missed it. */
 	if (!req->deferred && !wants_markdown(req) &&
-	    dcache_get(app->dcache, key, &body, &len, etag)) {
+	    dcache_get(app->dcache, key, &hit)) {
 		audit_record(app->audit, res->token_name, "channel", key, req->request_id);
-		send_decision(req, res, body, len, etag);
+		send_hit(req, res, &hit);
 		return;
 	}
 	if (!req->may_block) {

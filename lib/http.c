@@ -143,22 +143,46 @@ void http_set_header(struct http_response *res, const char *name, const char *va
 	res->n_headers++;
 }
 
+static void body_drop(struct http_response *res)
+{
+	if (res->body_release)
+		res->body_release(res->body_cls);
+	else
+		free(res->body);
+	res->body = NULL;
+	res->body_release = NULL;
+	res->body_cls = NULL;
+}
+
 void http_set_body(struct http_response *res, unsigned status,
 		   const char *content_type, char *body, size_t len)
 {
-	free(res->body);
+	body_drop(res);
 	res->status = status;
 	res->content_type = content_type;
 	res->body = body;
 	res->body_len = len;
 }
 
+void http_set_body_shared(struct http_response *res, unsigned status,
+			  const char *content_type, const char *body, size_t len,
+			  void (*release)(void *cls), void *cls)
+{
+	body_drop(res);
+	res->status = status;
+	res->content_type = content_type;
+	/* never written through: MHD only reads a response buffer */
+	res->body = (char *)(uintptr_t)body;
+	res->body_len = len;
+	res->body_release = release;
+	res->body_cls = cls;
+}
+
 void http_response_release(struct http_response *res)
 {
 	size_t i;
 
-	free(res->body);
-	res->body = NULL;
+	body_drop(res);
 	for (i = 0; i < res->n_headers; i++)
 		free(res->headers[i].value);
 	res->n_headers = 0;
@@ -200,9 +224,18 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 	size_t i;
 
 	if (res->body && res->body_len) {
-		r = MHD_create_response_from_buffer_with_free_callback(
-			res->body_len, res->body, free);
-		res->body = NULL; /* MHD owns it now, even on failure below */
+		if (res->body_release)
+			r = MHD_create_response_from_buffer_with_free_callback_cls(
+				res->body_len, res->body, res->body_release, res->body_cls);
+		else
+			r = MHD_create_response_from_buffer_with_free_callback(
+				res->body_len, res->body, free);
+		if (!r)
+			return MHD_NO; /* still ours: http_response_release frees it */
+		/* MHD owns it now, even if queueing fails below */
+		res->body = NULL;
+		res->body_release = NULL;
+		res->body_cls = NULL;
 	} else {
 		r = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
 						    MHD_RESPMEM_PERSISTENT);

@@ -38,8 +38,12 @@ struct http_request {
 struct http_response {
 	unsigned status;
 	const char *content_type; /* static string */
-	char *body;               /* owned (malloc), freed after sending */
+	char *body;               /* owned: freed after sending, by body_release */
 	size_t body_len;
+	/* NULL: body is malloc'd and free()d; else body_release(body_cls)
+	 * gives it back (http_set_body_shared) */
+	void (*body_release)(void *cls);
+	void *body_cls;
 	size_t n_headers;
 	struct {
 		const char *name; /* static string */
@@ -67,6 +71,15 @@ void http_set_header(struct http_response *res, const char *name, const char *va
 /* Take ownership of body (malloc'd) as the response body. */
 void http_set_body(struct http_response *res, unsigned status,
 		   const char *content_type, char *body, size_t len);
+/*
+ * Send body (not copied) as the response body; release(cls) is called
+ * exactly once when it is no longer needed: after it was sent, or when
+ * the response is released unsent. For shared read-only buffers (the
+ * decision cache's entries), so a hit costs no copy.
+ */
+void http_set_body_shared(struct http_response *res, unsigned status,
+			  const char *content_type, const char *body, size_t len,
+			  void (*release)(void *cls), void *cls);
 /* Free what res owns; idempotent. */
 void http_response_release(struct http_response *res);
 

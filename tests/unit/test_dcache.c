@@ -2,7 +2,8 @@
  * The decision cache's invalidation order (lib/dcache.h): a fill that
  * began after a change is fresh, one that began before it is stale,
  * whichever of dcache_invalidate and dcache_invalidate_all made it; hits,
- * precise invalidation, eviction to the bound, and many keys found.
+ * precise invalidation, eviction to the bound, many keys found, and a
+ * hit's shared body outliving its entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,11 +27,11 @@ static void fill_after(struct dcache *c, uint64_t begin)
 
 static bool hit(struct dcache *c)
 {
-	char *body = NULL, etag[40];
-	size_t len = 0;
-	bool ok = dcache_get(c, "A-S00000001", &body, &len, etag);
+	struct dcache_hit h;
+	bool ok = dcache_get(c, "A-S00000001", &h);
 
-	free(body);
+	if (ok)
+		dcache_release(h.ref);
 	return ok;
 }
 
@@ -80,16 +81,15 @@ static void test_fill_racing_change_is_stale(void **state)
 
 static bool get(struct dcache *c, const char *key, const char *want)
 {
-	char *body = NULL, etag[40];
-	size_t len = 0;
-	bool hit = dcache_get(c, key, &body, &len, etag);
+	struct dcache_hit h;
+	bool hit = dcache_get(c, key, &h);
 
 	if (hit) {
-		assert_string_equal(body, want);
-		assert_int_equal(len, strlen(want));
-		assert_string_equal(etag, "\"e1\"");
+		assert_string_equal(h.body, want);
+		assert_int_equal(h.len, strlen(want));
+		assert_string_equal(h.etag, "\"e1\"");
+		dcache_release(h.ref);
 	}
-	free(body);
 	return hit;
 }
 
@@ -165,6 +165,37 @@ static void test_many_keys_and_eviction(void **state)
 	dcache_free(small);
 }
 
+/* A hit is shared, not copied: it stays readable while the entry is
+ * replaced, invalidated, evicted and the cache itself freed (ASan would
+ * see a use after free), and is freed by the last release (LSan). */
+static void test_hit_outlives_its_entry(void **state)
+{
+	struct dcache *c = dcache_new(16 * 4096, NULL);
+	struct dcache_hit a, b;
+	char key[32];
+	int i;
+
+	(void)state;
+	put(c, "A-S1", "{\"v\":1}", "a:ACC1", dcache_begin(c));
+	assert_true(dcache_get(c, "A-S1", &a));
+	assert_true(dcache_get(c, "A-S1", &b));
+	assert_ptr_equal(a.body, b.body); /* one body, two holders */
+	put(c, "A-S1", "{\"v\":2}", "a:ACC1", dcache_begin(c)); /* replaced */
+	assert_true(get(c, "A-S1", "{\"v\":2}"));
+	assert_string_equal(a.body, "{\"v\":1}");
+	dcache_release(a.ref);
+	dcache_invalidate(c, "a:ACC1");
+	for (i = 0; i < 2000; i++) { /* evicts everything put before */
+		snprintf(key, sizeof(key), "A-S%08d", i);
+		put(c, key, "{\"filler\":true}", "a:X", dcache_begin(c));
+	}
+	dcache_free(c);
+	assert_string_equal(b.body, "{\"v\":1}");
+	assert_int_equal(b.len, 7);
+	dcache_release(b.ref);
+	dcache_release(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_hit_and_precise_invalidation),
 		cmocka_unit_test(test_invalidate_all_and_disabled),
 		cmocka_unit_test(test_many_keys_and_eviction),
+		cmocka_unit_test(test_hit_outlives_its_entry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
