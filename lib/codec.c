@@ -160,13 +160,16 @@ static json_t *workflows_json(const struct channel_decision *d, const struct cat
 	return arr;
 }
 
+/* DOMAIN.md: "when each source was last synced for this record": the
+ * registry is a source too (imported from a file, replaced whole). */
 static json_t *freshness_json(const struct decision_meta *m)
 {
-	return json_pack("{s:{s:o, s:o, s:o}, s:{s:o, s:o}}", "zuora", "synced_at",
+	return json_pack("{s:{s:o, s:o, s:o}, s:{s:o, s:o}, s:{s:o}}", "zuora", "synced_at",
 			 str_or_null(m->zuora_synced_at), "updated_at",
 			 str_or_null(m->zuora_updated_at), "origin", str_or_null(m->origin),
 			 "salesforce", "synced_at", str_or_null(m->quote_synced_at),
-			 "last_sync", str_or_null(m->salesforce_last_sync));
+			 "last_sync", str_or_null(m->salesforce_last_sync), "registry",
+			 "imported_at", str_or_null(m->registry_imported_at));
 }
 
 json_t *codec_decision(const struct decision_record *rec, const struct channel_decision *d,

@@ -123,9 +123,11 @@ char *note_decision(struct app *app, const struct decided *x, size_t *len)
 		buf_printf(&b, "- [%s](%s)\n", w->title, url);
 		free(url);
 	}
-	buf_printf(&b, "\n_Zuora data synced %s (%s); Salesforce %s._\n",
+	buf_printf(&b, "\n_Zuora data synced %s (%s); Salesforce %s; partner registry %s._\n",
 		   or_unknown(x->rec->meta.zuora_synced_at), or_unknown(x->rec->meta.origin),
-		   x->rec->meta.quote_synced_at ? x->rec->meta.quote_synced_at : "has no quote for it");
+		   x->rec->meta.quote_synced_at ? x->rec->meta.quote_synced_at : "has no quote for it",
+		   x->rec->meta.registry_imported_at ? x->rec->meta.registry_imported_at
+						     : "does not list the invoice owner");
 	return buf_detach(&b, len);
 }
 

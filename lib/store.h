@@ -90,6 +90,9 @@ struct decision_meta {
 	const char *quote_synced_at;   /* NULL: no quote */
 	const char *salesforce_last_sync; /* NULL: never synced */
 	const char *owner_partner_track;
+	/* when the invoice owner's registry row was imported; NULL: the
+	 * owner is not in the registry */
+	const char *registry_imported_at;
 };
 
 /* One subscription's cached data; strings live as long as the record. */

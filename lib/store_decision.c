@@ -118,6 +118,7 @@ enum err store_decision_get(struct store *s, const char *key, struct decision_re
 	d->in.sf_partner_name = col(r, 57);
 	d->meta.salesforce_last_sync = col(r, 58);
 	d->meta.owner_partner_track = col(r, 52);
+	d->meta.registry_imported_at = col(r, 85);
 	d->in.quote.vp_channel_notes = col(r, 59);
 	for (i = 0; i < CLASSIFY_MAX_NOTES_PARTNERS; i++)
 		partner(r, 60 + 3 * i, &d->in.notes_partners[i]);

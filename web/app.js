@@ -513,6 +513,7 @@
     dl.append(el('dt', {text: 'Zuora data from'}), el('dd', {text: orDash(z.origin)}));
     add('Salesforce synced', s.synced_at, true);
     add('Salesforce last sync', s.last_sync, false);
+    add('Partner registry imported', obj(f.registry).imported_at, false);
     return section('Data freshness', dl);
   }
 

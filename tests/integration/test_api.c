@@ -123,11 +123,24 @@ static void test_conflict_and_policy(void **state)
 	/* direct, but SSPChannel says Reseller: Zuora's invoice owner wins */
 	d = call("GET", "/v1/subscriptions/A-S00000008/channel", NULL, 200, NULL);
 	assert_string_equal(jstr(d, "confidence"), "low");
+	/* the invoice owner is not in the registry: no registry freshness */
+	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(d, "freshness"),
+								 "registry"), "imported_at")));
 	assert_string_equal(jstr(json_array_get(json_object_get(d, "conflicts"), 0), "code"),
 			    "ssp_channel_reseller_but_direct");
 	json_decref(d);
 	/* reseller: no portal access (the seed), changes through the reseller */
 	d = call("GET", "/v1/subscriptions/A-S00000003/channel", NULL, 200, NULL);
+	/* DOMAIN.md: when each source was last synced for this record; the
+	 * registry row behind the decision was imported at set-up */
+	{
+		const char *at = json_string_value(json_object_get(json_object_get(
+			json_object_get(d, "freshness"), "registry"), "imported_at"));
+
+		assert_non_null(at);
+		assert_int_equal(strlen(at), 20);
+		assert_int_equal(at[19], 'Z');
+	}
 	assert_string_equal(jstr(json_object_get(d, "policy"), "portal_access"), "none");
 	assert_true(json_is_true(json_object_get(json_object_get(d, "policy"), "changes_through_reseller")));
 	assert_string_equal(jstr(d, "confidence"), "high");
